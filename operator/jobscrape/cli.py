@@ -1,0 +1,49 @@
+"""The `jobscrape` command line: one entry point, one subcommand per job."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from jobscrape import __version__
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _cmd_version(args: argparse.Namespace) -> int:
+    print(__version__)
+    return 0
+
+
+def _cmd_exec_test(args: argparse.Namespace) -> int:
+    """A tiny command for the harness tests: print a line, exit with the given code."""
+    print(args.message, flush=True)
+    return int(args.exit_code)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(prog="jobscrape", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"jobscrape {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("version", help="print the version")
+    p.set_defaults(handler=_cmd_version)
+
+    p = sub.add_parser("selftest", help="print a message and exit with a code (harness checks)")
+    p.add_argument("--message", default="jobscrape selftest")
+    p.add_argument("--exit-code", type=int, default=0)
+    p.set_defaults(handler=_cmd_exec_test)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run the chosen subcommand; return its exit code."""
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The normalised job posting every board adapter produces, and the helpers that build it."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+
+class Remote(str, enum.Enum):
+    """Whether a posting can be done remotely."""
+
+    TRUE = "true"
+    FALSE = "false"
+    UNKNOWN = "unknown"
+
+
+class EmploymentType(str, enum.Enum):
+    """One employment-type vocabulary for every board."""
+
+    FULL_TIME = "full_time"
+    PART_TIME = "part_time"
+    CONTRACT = "contract"
+    TEMPORARY = "temporary"
+    INTERNSHIP = "internship"
+    VOLUNTEER = "volunteer"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class SalaryPeriod(str, enum.Enum):
+    """The period a salary figure is paid for."""
+
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Salary:
+    """A pay range; min/max are in whole currency units (not cents)."""
+
+    min: float | None = None
+    max: float | None = None
+    currency: str | None = None  # ISO 4217, upper case
+    period: SalaryPeriod = SalaryPeriod.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One open job posting, the same shape whatever board it came from.
+
+    `id` is stable across runs: `<type>:<board token>:<source id>`.
+    Times are timezone-aware UTC or None.
+    """
+
+    id: str
+    board: str  # the spec board's name
+    board_type: str
+    source_id: str
+    title: str
+    url: str | None = None
+    apply_url: str | None = None
+    company: str | None = None
+    department: str | None = None
+    locations: tuple[str, ...] = ()
+    remote: Remote = Remote.UNKNOWN
+    employment_type: EmploymentType = EmploymentType.UNKNOWN
+    salary: Salary | None = None
+    posted_at: datetime | None = None
+    updated_at: datetime | None = None
+    description_html: str = ""  # sanitised
+    description_text: str = ""
+    content_hash: str = field(default="", compare=False)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict (enums as values, times as ISO 8601)."""
+        return _jsonable(asdict(self))
+
+
+def posting_id(board_type: str, token: str, source_id: str) -> str:
+    """The stable id of a posting."""
+    return f"{board_type}:{token}:{source_id}"
+
+
+_HASHED_FIELDS = (
+    "title", "url", "apply_url", "company", "department", "locations", "remote",
+    "employment_type", "salary", "description_html",
+)
+
+
+def content_hash(p: Posting) -> str:
+    """A hash of what a reader sees of the posting; changes when that content changes."""
+    d = _jsonable({k: getattr(p, k) for k in _HASHED_FIELDS})
+    if isinstance(d.get("salary"), Salary):  # pragma: no cover - asdict path handles it
+        d["salary"] = asdict(d["salary"])
+    raw = json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+
+
+def with_hash(p: Posting) -> Posting:
+    """The same posting with its content_hash filled in."""
+    object.__setattr__(p, "content_hash", content_hash(p))
+    return p
+
+
+def _jsonable(v: object) -> object:
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, enum.Enum):
+        return v.value
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if isinstance(v, Salary):
+        return _jsonable(asdict(v))
+    return v
