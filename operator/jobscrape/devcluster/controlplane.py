@@ -230,7 +230,7 @@ class ControlPlane:
             "--bind-address=127.0.0.1", f"--secure-port={processes.free_port()}",
             f"--cert-dir={self.workdir / 'kcm-certs'}",
             f"--controllers={','.join(CONTROLLERS)}",
-            "--use-service-account-credentials=false",
+            "--use-service-account-credentials=true",
             f"--service-account-private-key-file={p.sa_private_key}",
             f"--root-ca-file={p.ca_cert}",
             "--leader-elect=false",
@@ -241,9 +241,8 @@ class ControlPlane:
     def _check_alive(self) -> None:
         for name, proc in self._procs.items():
             if proc.poll() is not None:
-                raise ControlPlaneError(
-                    f"{name} exited with code {proc.returncode}:\n{processes.tail(self.log_path(name))}"
-                )
+                tail = processes.tail(self.log_path(name))
+                raise ControlPlaneError(f"{name} exited with code {proc.returncode}:\n{tail}")
 
     def _wait_ready(self, deadline: float) -> None:
         with self.admin_client(timeout=2.0) as c:
