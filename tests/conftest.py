@@ -38,7 +38,7 @@ class Cluster:
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
-    cp = ControlPlane(audit=False).start()
+    cp = ControlPlane(audit=True).start()
     try:
         state = cp.workdir / "executor"
         state.mkdir()

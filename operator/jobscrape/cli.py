@@ -22,6 +22,19 @@ def _cmd_exec_test(args: argparse.Namespace) -> int:
     return int(args.exit_code)
 
 
+def _cmd_operator(args: argparse.Namespace) -> int:
+    from jobscrape.controller import main as operator_main
+
+    return operator_main.run(args)
+
+
+def _cmd_crd(args: argparse.Namespace) -> int:
+    from jobscrape.api.crd import render_crd_yaml
+
+    sys.stdout.write(render_crd_yaml())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every subcommand registered."""
     parser = argparse.ArgumentParser(prog="jobscrape", description=__doc__)
@@ -30,6 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("version", help="print the version")
     p.set_defaults(handler=_cmd_version)
+
+    p = sub.add_parser("crd", help="print the JobSource CustomResourceDefinition")
+    p.set_defaults(handler=_cmd_crd)
+
+    from jobscrape.controller.main import add_arguments as operator_arguments
+
+    p = sub.add_parser("operator", help="run the operator (kopf)")
+    operator_arguments(p)
+    p.set_defaults(handler=_cmd_operator)
 
     p = sub.add_parser("selftest", help="print a message and exit with a code (harness checks)")
     p.add_argument("--message", default="jobscrape selftest")

@@ -11,10 +11,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from waiting import wait_for
 
 from jobscrape.devcluster import processes
 from jobscrape.devcluster.controlplane import ControlPlane
+
+from waiting import wait_for
 
 pytestmark = pytest.mark.cluster
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from kubernetes import client
-from waiting import wait_for
 
 from jobscrape.devcluster.controlplane import K8S_VERSION
+
+from waiting import wait_for
 
 pytestmark = pytest.mark.cluster
 

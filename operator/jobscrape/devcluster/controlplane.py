@@ -213,7 +213,7 @@ class ControlPlane:
             policy = self.workdir / "audit-policy.yaml"
             policy.write_text(_AUDIT_POLICY)
             args += [f"--audit-policy-file={policy}", f"--audit-log-path={self.audit_log}",
-                     "--audit-log-format=json", "--audit-log-mode=batch"]
+                     "--audit-log-format=json", "--audit-log-mode=blocking"]
         args += list(self.extra_apiserver_args)
         self._spawn("kube-apiserver", args)
 

@@ -1,0 +1,234 @@
+"""Pure builders: a JobSource in, the Kubernetes objects the operator keeps for it out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jobscrape.api.spec import JobSourceSpec
+from jobscrape.controller import naming
+
+GROUP = "jobscrape.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+KIND = "JobSource"
+PLURAL = "jobsources"
+SPEC_HASH_ANNOTATION = "jobscrape.io/spec-hash"
+STORE_MOUNT = "/var/lib/jobscrape"
+TMP_MOUNT = "/tmp"
+RUNNER_UID = 65532
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OperatorOptions:
+    """Operator-wide settings that shape what it builds."""
+
+    runner_image: str = naming.DEFAULT_RUNNER_IMAGE
+    allow_private_networks: bool = False
+    image_pull_policy: str = "IfNotPresent"
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Identity of a JobSource: what owner references and RBAC need."""
+
+    namespace: str
+    name: str
+    uid: str
+
+
+def owner_reference(src: SourceRef) -> Obj:
+    """An owner reference to the JobSource (controller, blocks owner deletion)."""
+    return {"apiVersion": API_VERSION, "kind": KIND, "name": src.name, "uid": src.uid,
+            "controller": True, "blockOwnerDeletion": True}
+
+
+def _meta(name: str, src: SourceRef, owned: bool = True) -> Obj:
+    m: Obj = {"name": name, "namespace": src.namespace, "labels": naming.labels(src.name)}
+    if owned:
+        m["ownerReferences"] = [owner_reference(src)]
+    return m
+
+
+def notify_env_name(notify_name: str) -> str:
+    """The env var that carries a webhook target's URL (from its Secret) into the runner."""
+    return "JOBSCRAPE_WEBHOOK_" + re.sub(r"[^A-Z0-9]", "_", notify_name.upper())
+
+
+DSN_ENV = "JOBSCRAPE_POSTGRES_DSN"
+
+
+def _runner_env(spec: JobSourceSpec) -> list[Obj]:
+    env: list[Obj] = []
+    if spec.store.postgres is not None:
+        ref = spec.store.postgres.dsn_secret_ref
+        env.append({"name": DSN_ENV, "valueFrom": {"secretKeyRef": {"name": ref.name,
+                                                                    "key": ref.key}}})
+    for n in spec.notify or []:
+        if n.webhook is not None:
+            ref = n.webhook.url_secret_ref
+            env.append({"name": notify_env_name(n.name), "valueFrom": {
+                "secretKeyRef": {"name": ref.name, "key": ref.key}}})
+    return env
+
+
+def runner_args(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> list[str]:
+    """Arguments of `jobscrape` in the runner container."""
+    args = ["run", f"--namespace={src.namespace}", f"--name={src.name}"]
+    if spec.store.postgres is None:
+        args.append(f"--store={STORE_MOUNT}/jobscrape.db")
+    if opts.allow_private_networks:
+        args.append("--allow-private-networks")
+    return args
+
+
+def pod_template(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> Obj:
+    """The runner pod: restricted security context, store volume, env from Secret refs."""
+    volumes: list[Obj] = [{"name": "tmp", "emptyDir": {}}]
+    mounts: list[Obj] = [{"name": "tmp", "mountPath": TMP_MOUNT}]
+    if spec.store.postgres is None:
+        volumes.append({"name": "store", "persistentVolumeClaim": {
+            "claimName": naming.store_claim_name(src.name)}})
+        mounts.append({"name": "store", "mountPath": STORE_MOUNT})
+    container: Obj = {
+        "name": "runner",
+        "image": spec.run.image or opts.runner_image,
+        "imagePullPolicy": opts.image_pull_policy,
+        "args": runner_args(src, spec, opts),
+        "env": _runner_env(spec),
+        "resources": spec.run.resources or {},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "volumeMounts": mounts,
+    }
+    if not container["env"]:
+        del container["env"]
+    return {
+        "metadata": {"labels": naming.labels(src.name)},
+        "spec": {
+            "serviceAccountName": naming.runner_name(src.name),
+            "automountServiceAccountToken": True,
+            "restartPolicy": "Never",
+            "enableServiceLinks": False,
+            "securityContext": {
+                "runAsNonRoot": True, "runAsUser": RUNNER_UID, "runAsGroup": RUNNER_UID,
+                "fsGroup": RUNNER_UID, "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container],
+            "volumes": volumes,
+        },
+    }
+
+
+def job_spec(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> Obj:
+    """The Job spec every run uses (CronJob template and run-now Jobs alike)."""
+    return {
+        "activeDeadlineSeconds": spec.run.timeout_seconds,
+        "backoffLimit": spec.run.retries,
+        "template": pod_template(src, spec, opts),
+    }
+
+
+def build_cronjob(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> Obj:
+    """The CronJob for a JobSource, annotated with a hash of itself for cheap drift checks."""
+    cj_spec: Obj = {
+        "schedule": spec.schedule,
+        "suspend": spec.suspend,
+        "concurrencyPolicy": spec.concurrency_policy,
+        "successfulJobsHistoryLimit": spec.successful_runs_history_limit,
+        "failedJobsHistoryLimit": spec.failed_runs_history_limit,
+        "jobTemplate": {"metadata": {"labels": naming.labels(src.name)},
+                        "spec": job_spec(src, spec, opts)},
+    }
+    if spec.time_zone:
+        cj_spec["timeZone"] = spec.time_zone
+    if spec.starting_deadline_seconds is not None:
+        cj_spec["startingDeadlineSeconds"] = spec.starting_deadline_seconds
+    obj: Obj = {"apiVersion": "batch/v1", "kind": "CronJob",
+                "metadata": _meta(naming.cronjob_name(src.name), src), "spec": cj_spec}
+    return with_spec_hash(obj)
+
+
+def build_run_now_job(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions, value: str,
+                      cronjob_uid: str | None) -> Obj:
+    """A one-off Job for a run-now value, owned by the CronJob like the ones it schedules."""
+    meta = _meta(naming.run_now_job_name(src.name, value), src, owned=False)
+    meta["labels"][naming.RUN_NOW_LABEL] = naming.run_now_hash(value)
+    meta["annotations"] = {"cronjob.kubernetes.io/instantiate": "manual"}
+    meta["ownerReferences"] = (
+        [{"apiVersion": "batch/v1", "kind": "CronJob", "name": naming.cronjob_name(src.name),
+          "uid": cronjob_uid, "controller": True, "blockOwnerDeletion": True}]
+        if cronjob_uid else [owner_reference(src)])
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
+            "spec": job_spec(src, spec, opts)}
+
+
+def build_service_account(src: SourceRef) -> Obj:
+    """The runner's own ServiceAccount."""
+    return with_spec_hash({"apiVersion": "v1", "kind": "ServiceAccount",
+                           "metadata": _meta(naming.runner_name(src.name), src)})
+
+
+def build_role(src: SourceRef) -> Obj:
+    """Get on this JobSource and patch on its status, nothing else."""
+    return with_spec_hash({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": _meta(naming.runner_name(src.name), src),
+        "rules": [
+            {"apiGroups": [GROUP], "resources": [PLURAL], "resourceNames": [src.name],
+             "verbs": ["get"]},
+            {"apiGroups": [GROUP], "resources": [f"{PLURAL}/status"],
+             "resourceNames": [src.name], "verbs": ["patch"]},
+        ],
+    })
+
+
+def build_role_binding(src: SourceRef) -> Obj:
+    """Binds the runner's Role to its ServiceAccount."""
+    name = naming.runner_name(src.name)
+    return with_spec_hash({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": _meta(name, src),
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": src.namespace}],
+    })
+
+
+def build_store_claim(src: SourceRef, spec: JobSourceSpec) -> Obj | None:
+    """The SQLite store's PVC; owned (deleted with the source) only with whenDeleted: Delete."""
+    sqlite = spec.store.sqlite
+    if spec.store.postgres is not None or sqlite is None:
+        return None
+    pvc_spec: Obj = {"accessModes": ["ReadWriteOnce"],
+                     "resources": {"requests": {"storage": sqlite.size}}}
+    if sqlite.storage_class_name:
+        pvc_spec["storageClassName"] = sqlite.storage_class_name
+    owned = sqlite.when_deleted == "Delete"
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": _meta(naming.store_claim_name(src.name), src, owned=owned),
+            "spec": pvc_spec}
+
+
+def spec_hash(obj: Obj) -> str:
+    """A digest of what the operator sets on an object (labels, owner, spec, rules...)."""
+    body = {k: v for k, v in obj.items() if k != "metadata"}
+    body["labels"] = obj.get("metadata", {}).get("labels")
+    body["owners"] = obj.get("metadata", {}).get("ownerReferences")
+    raw = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def with_spec_hash(obj: Obj) -> Obj:
+    """The object with its spec-hash annotation set."""
+    obj["metadata"].setdefault("annotations", {})[SPEC_HASH_ANNOTATION] = spec_hash(obj)
+    return obj

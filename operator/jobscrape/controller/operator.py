@@ -1,0 +1,125 @@
+"""The kopf operator: watch JobSources and what they own, and reconcile on every change."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from jobscrape.controller import builders, naming
+from jobscrape.controller.events import build_event
+from jobscrape.controller.reconciler import Reconciler
+from jobscrape.kubeclient import Kube, load_api_client
+
+log = logging.getLogger("jobscrape.operator")
+OWNED_KINDS = (("batch", "v1", "cronjobs"), ("", "v1", "serviceaccounts"),
+               ("rbac.authorization.k8s.io", "v1", "roles"),
+               ("rbac.authorization.k8s.io", "v1", "rolebindings"))
+MANAGED = {naming.MANAGED_BY: naming.OPERATOR}
+
+
+@dataclass
+class Runtime:
+    """What the handlers share: set once at startup."""
+
+    reconciler: Reconciler | None = None
+    resync_seconds: float = 300.0
+    namespaces: tuple[str, ...] = ()
+    kubeconfig: str | None = None
+    options: builders.OperatorOptions = field(default_factory=builders.OperatorOptions)
+    threads: int = 32
+
+
+RUNTIME = Runtime()
+
+
+def _emit(kube: Kube) -> Any:
+    def emit(involved: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        try:
+            kube.create(build_event(involved, type_, reason, message, datetime.now(UTC)))
+        except Exception as e:  # events are best effort
+            log.warning("could not post event %s: %s", reason, e)
+    return emit
+
+
+@kopf.on.startup()
+async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
+    settings.posting.enabled = False  # the reconciler posts its own, precise events
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.watching.connect_timeout = 10
+    settings.networking.request_timeout = 60
+    settings.networking.connect_timeout = 10
+    settings.batching.worker_limit = RUNTIME.threads * 2
+    asyncio.get_running_loop().set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(RUNTIME.threads, thread_name_prefix="reconcile"))
+    kube = Kube(load_api_client(RUNTIME.kubeconfig), field_manager=naming.FIELD_MANAGER)
+    RUNTIME.reconciler = Reconciler(kube=kube, options=RUNTIME.options, emit=_emit(kube))
+
+
+async def _reconcile(namespace: str | None, name: str | None) -> None:
+    if not namespace or not name or RUNTIME.reconciler is None:
+        return
+    try:
+        out = await asyncio.to_thread(RUNTIME.reconciler.reconcile, namespace, name)
+    except Exception:
+        log.exception("reconcile of %s/%s failed", namespace, name,
+                      extra={"namespace": namespace, "jobsource": name})
+        return
+    if out is not None and (out.created or out.updated or out.status_written):
+        log.info("reconciled %s/%s: created=%s updated=%s status=%s", namespace, name,
+                 out.created, out.updated, out.status_written,
+                 extra={"namespace": namespace, "jobsource": name})
+
+
+@kopf.on.event(builders.GROUP, builders.VERSION, builders.PLURAL)
+async def _on_source(type: str | None, body: kopf.Body, **_: Any) -> None:
+    if type == "DELETED":
+        return
+    await _reconcile(body.metadata.namespace, body.metadata.name)
+
+
+def _register_owned(group: str, version: str, plural: str) -> None:
+    @kopf.on.event(group, version, plural, labels=MANAGED)
+    async def _on_owned(body: kopf.Body, **_: Any) -> None:
+        source = body.metadata.labels.get(naming.SOURCE_LABEL)
+        await _reconcile(body.metadata.namespace, source)
+
+
+for _g, _v, _p in OWNED_KINDS:
+    _register_owned(_g, _v, _p)
+
+
+async def _resync_forever() -> None:
+    """Every resync period, reconcile every source (a safety net under the watches)."""
+    while True:
+        await asyncio.sleep(RUNTIME.resync_seconds)
+        if RUNTIME.reconciler is None:
+            continue
+        kube = RUNTIME.reconciler.kube
+        try:
+            items = await asyncio.to_thread(kube.list_sources, RUNTIME.namespaces)
+        except Exception as e:
+            log.warning("resync list failed: %s", e)
+            continue
+        await asyncio.gather(*(_reconcile(i["metadata"]["namespace"], i["metadata"]["name"])
+                               for i in items))
+
+
+_TASKS: list[asyncio.Task[None]] = []
+
+
+@kopf.on.startup()
+async def _start_resync(**_: Any) -> None:
+    _TASKS.append(asyncio.create_task(_resync_forever()))
+
+
+@kopf.on.cleanup()
+async def _stop_resync(**_: Any) -> None:
+    for t in _TASKS:
+        t.cancel()

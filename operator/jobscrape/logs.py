@@ -1,0 +1,37 @@
+"""Logging set-up: human-readable by default, JSON lines with --log-format json."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+class _SourceContext(logging.Filter):
+    """Prefix text lines with namespace/name when a record is about a source."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ns, name = getattr(record, "namespace", None), getattr(record, "jobsource", None)
+        record.source = f"[{ns}/{name}] " if ns and name else ""
+        return True
+
+
+def configure(fmt: str = "text", level: str = "INFO") -> None:
+    """Send logs to stderr as text or JSON (one object per line)."""
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+    else:
+        handler.addFilter(_SourceContext())
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)-7s %(name)s: %(source)s%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("kubernetes", "urllib3", "httpx", "httpcore", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,96 @@
+"""Fixtures for operator tests: the CRD installed, and the operator running as a real process
+under a ServiceAccount of its own."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client
+
+from jobscrape.devcluster import processes
+from jobscrape.devcluster.identity import service_account_kubeconfig
+
+from waiting import wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+CRD_FILE = REPO / "crds" / "jobsources.jobscrape.io.yaml"
+RUNNER_IMAGE = "ghcr.io/jobscrape/jobscrape:dev"
+OPERATOR_NS, OPERATOR_SA = "jobscrape-system", "jobscrape-operator"
+OPERATOR_USER = f"system:serviceaccount:{OPERATOR_NS}:{OPERATOR_SA}"
+
+
+@pytest.fixture(scope="session")
+def crd(cluster) -> dict:
+    body = yaml.safe_load(CRD_FILE.read_text())
+    ext = client.ApiextensionsV1Api(cluster.api)
+    try:
+        ext.create_custom_resource_definition(body)
+    except client.ApiException as e:
+        if e.status != 409:
+            raise
+    wait_for(lambda: any(c.type == "Established" and c.status == "True" for c in
+                         ext.read_custom_resource_definition(body["metadata"]["name"])
+                         .status.conditions or []), timeout=30, what="the CRD to be established")
+    return body
+
+
+@dataclass
+class OperatorProcess:
+    """The operator running against the test cluster."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path
+    kubeconfig: Path
+    user: str = OPERATOR_USER
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def start_operator(cluster, tmp: Path, *extra: str) -> OperatorProcess:
+    """Start `jobscrape operator` as its own ServiceAccount (cluster-admin until the manifests'
+    ClusterRole exists)."""
+    kc = service_account_kubeconfig(cluster.api, cluster.cp.server, cluster.cp.pki.ca_cert,
+                                    tmp / "operator.kubeconfig", OPERATOR_NS, OPERATOR_SA,
+                                    cluster_role="cluster-admin")
+    log = tmp / "operator.log"
+    argv = [str(Path(sys.executable).parent / "jobscrape"), "operator", f"--kubeconfig={kc}",
+            "--liveness=", "--resync-seconds=2", f"--runner-image={RUNNER_IMAGE}",
+            "--allow-private-networks", *extra]
+    proc = processes.spawn(argv, log)
+    return OperatorProcess(proc=proc, log=log, kubeconfig=kc)
+
+
+@pytest.fixture(scope="module")
+def operator(cluster, crd, tmp_path_factory) -> Iterator[OperatorProcess]:
+    op = start_operator(cluster, tmp_path_factory.mktemp("operator"))
+    try:
+        yield op
+    finally:
+        processes.stop(op.proc)
+        if op.proc.returncode not in (0, -15, 143, None):
+            print(op.output()[-5000:])
+
+
+def audit_writes(cluster, user: str, since_line: int = 0) -> list[dict]:
+    """Write requests (create/update/patch/delete) by `user` in the audit log."""
+    lines = cluster.cp.audit_log.read_text().splitlines()[since_line:]
+    out = []
+    for line in lines:
+        ev = json.loads(line)
+        if ev.get("user", {}).get("username") == user and ev.get("verb") in (
+                "create", "update", "patch", "delete", "deletecollection"):
+            out.append(ev)
+    return out
+
+
+def audit_lines(cluster) -> int:
+    """How many lines the audit log has now."""
+    return len(cluster.cp.audit_log.read_text().splitlines())
