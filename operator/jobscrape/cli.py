@@ -35,6 +35,24 @@ def _cmd_crd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from jobscrape.runner import main as runner_main
+
+    return runner_main.run(args)
+
+
+def _cmd_scrape(args: argparse.Namespace) -> int:
+    from jobscrape import scrape
+
+    return scrape.run(args)
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from jobscrape import statuscmd
+
+    return statuscmd.run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every subcommand registered."""
     parser = argparse.ArgumentParser(prog="jobscrape", description=__doc__)
@@ -52,6 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("operator", help="run the operator (kopf)")
     operator_arguments(p)
     p.set_defaults(handler=_cmd_operator)
+
+    from jobscrape.runner.main import add_arguments as run_arguments
+    from jobscrape.scrape import add_arguments as scrape_arguments
+
+    p = sub.add_parser("run", help="one scrape run for a JobSource (what the CronJob pod runs)")
+    run_arguments(p)
+    p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser("scrape", help="scrape boards locally and print the postings")
+    scrape_arguments(p)
+    p.set_defaults(handler=_cmd_scrape)
+
+    from jobscrape.statuscmd import add_arguments as status_arguments
+
+    p = sub.add_parser("status", help="print the sources' last runs, postings and next runs")
+    status_arguments(p)
+    p.set_defaults(handler=_cmd_status)
 
     p = sub.add_parser("selftest", help="print a message and exit with a code (harness checks)")
     p.add_argument("--message", default="jobscrape selftest")

@@ -48,6 +48,7 @@ class OperatorProcess:
     proc: subprocess.Popen[bytes]
     log: Path
     kubeconfig: Path
+    metrics_port: int
     user: str = OPERATOR_USER
 
     def output(self) -> str:
@@ -61,11 +62,12 @@ def start_operator(cluster, tmp: Path, *extra: str) -> OperatorProcess:
                                     tmp / "operator.kubeconfig", OPERATOR_NS, OPERATOR_SA,
                                     cluster_role="cluster-admin")
     log = tmp / "operator.log"
+    port = processes.free_port()
     argv = [str(Path(sys.executable).parent / "jobscrape"), "operator", f"--kubeconfig={kc}",
             "--liveness=", "--resync-seconds=2", f"--runner-image={RUNNER_IMAGE}",
-            "--allow-private-networks", *extra]
+            "--allow-private-networks", f"--metrics-port={port}", *extra]
     proc = processes.spawn(argv, log)
-    return OperatorProcess(proc=proc, log=log, kubeconfig=kc)
+    return OperatorProcess(proc=proc, log=log, kubeconfig=kc, metrics_port=port)
 
 
 @pytest.fixture(scope="module")

@@ -63,8 +63,12 @@ def notify_env_name(notify_name: str) -> str:
 DSN_ENV = "JOBSCRAPE_POSTGRES_DSN"
 
 
+JOB_NAME_ENV = "JOBSCRAPE_JOB_NAME"
+
+
 def _runner_env(spec: JobSourceSpec) -> list[Obj]:
-    env: list[Obj] = []
+    env: list[Obj] = [{"name": JOB_NAME_ENV, "valueFrom": {"fieldRef": {
+        "fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}}}]
     if spec.store.postgres is not None:
         ref = spec.store.postgres.dsn_secret_ref
         env.append({"name": DSN_ENV, "valueFrom": {"secretKeyRef": {"name": ref.name,
@@ -111,8 +115,6 @@ def pod_template(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> 
         },
         "volumeMounts": mounts,
     }
-    if not container["env"]:
-        del container["env"]
     return {
         "metadata": {"labels": naming.labels(src.name)},
         "spec": {

@@ -35,6 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="let runs fetch boards on loopback and private addresses")
     p.add_argument("--resync-seconds", type=float, default=300.0,
                    help="reconcile every source this often, besides reacting to changes")
+    p.add_argument("--metrics-port", type=int, default=8000,
+                   help="serve Prometheus metrics on this port (0: off)")
     p.add_argument("--kubeconfig", default=None, help="default: $KUBECONFIG or in-cluster")
 
 
@@ -49,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     rt.kubeconfig = args.kubeconfig
     rt.namespaces = tuple(args.namespace)
     rt.resync_seconds = args.resync_seconds
+    rt.metrics_port = args.metrics_port or None
     rt.options = builders.OperatorOptions(runner_image=args.runner_image,
                                           allow_private_networks=args.allow_private_networks)
     kopf.run(

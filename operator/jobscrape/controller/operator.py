@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from jobscrape.controller import builders, naming
 from jobscrape.controller.events import build_event
 from jobscrape.controller.reconciler import Reconciler
 from jobscrape.kubeclient import Kube, load_api_client
+from jobscrape.metrics import OperatorMetrics, make_metrics
 
 log = logging.getLogger("jobscrape.operator")
 OWNED_KINDS = (("batch", "v1", "cronjobs"), ("", "v1", "serviceaccounts"),
@@ -33,6 +35,8 @@ class Runtime:
     kubeconfig: str | None = None
     options: builders.OperatorOptions = field(default_factory=builders.OperatorOptions)
     threads: int = 32
+    metrics_port: int | None = 8000
+    metrics: OperatorMetrics = field(default_factory=make_metrics)
 
 
 RUNTIME = Runtime()
@@ -60,17 +64,29 @@ async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         concurrent.futures.ThreadPoolExecutor(RUNTIME.threads, thread_name_prefix="reconcile"))
     kube = Kube(load_api_client(RUNTIME.kubeconfig), field_manager=naming.FIELD_MANAGER)
     RUNTIME.reconciler = Reconciler(kube=kube, options=RUNTIME.options, emit=_emit(kube))
+    if RUNTIME.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(RUNTIME.metrics_port, registry=RUNTIME.metrics.registry)
+        log.info("serving metrics on :%d/metrics", RUNTIME.metrics_port)
 
 
 async def _reconcile(namespace: str | None, name: str | None) -> None:
     if not namespace or not name or RUNTIME.reconciler is None:
         return
+    m = RUNTIME.metrics
+    t0 = time.perf_counter()
     try:
         out = await asyncio.to_thread(RUNTIME.reconciler.reconcile, namespace, name)
     except Exception:
+        m.reconcile_errors.inc()
+        m.reconcile_total.labels("error").inc()
         log.exception("reconcile of %s/%s failed", namespace, name,
                       extra={"namespace": namespace, "jobsource": name})
         return
+    finally:
+        m.reconcile_time.observe(time.perf_counter() - t0)
+    m.reconcile_total.labels("success").inc()
     if out is not None and (out.created or out.updated or out.status_written):
         log.info("reconciled %s/%s: created=%s updated=%s status=%s", namespace, name,
                  out.created, out.updated, out.status_written,
@@ -79,14 +95,18 @@ async def _reconcile(namespace: str | None, name: str | None) -> None:
 
 @kopf.on.event(builders.GROUP, builders.VERSION, builders.PLURAL)
 async def _on_source(type: str | None, body: kopf.Body, **_: Any) -> None:
+    RUNTIME.metrics.last_watch_event.set_to_current_time()
     if type == "DELETED":
+        RUNTIME.metrics.sources.remove(body.metadata.namespace or "", body.metadata.name or "")
         return
+    RUNTIME.metrics.sources.update(body)
     await _reconcile(body.metadata.namespace, body.metadata.name)
 
 
 def _register_owned(group: str, version: str, plural: str) -> None:
     @kopf.on.event(group, version, plural, labels=MANAGED)
     async def _on_owned(body: kopf.Body, **_: Any) -> None:
+        RUNTIME.metrics.last_watch_event.set_to_current_time()
         source = body.metadata.labels.get(naming.SOURCE_LABEL)
         await _reconcile(body.metadata.namespace, source)
 

@@ -1,0 +1,111 @@
+"""`jobscrape run`: the CronJob pod's program. Reads its JobSource, runs the pipeline, and
+writes lastRun, boards, postings and the Healthy/Degraded conditions back to the status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from jobscrape.boards.base import BoardRef
+
+if TYPE_CHECKING:
+    from jobscrape.kubeclient import Kube
+    from jobscrape.runner.fetch import FetchOptions
+    from jobscrape.runner.report import RunSummary
+
+log = logging.getLogger("jobscrape.run")
+
+
+def allow_private_default() -> bool:
+    """Whether JOBSCRAPE_ALLOW_PRIVATE_NETWORKS=1 is set."""
+    return os.environ.get("JOBSCRAPE_ALLOW_PRIVATE_NETWORKS") == "1"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of `jobscrape run`."""
+    p.add_argument("--namespace", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--store", default="jobscrape.db",
+                   help="SQLite file (ignored when the source uses PostgreSQL)")
+    p.add_argument("--allow-private-networks", action="store_true",
+                   default=allow_private_default())
+    p.add_argument("--kubeconfig", default=None)
+    p.add_argument("--log-format", choices=("text", "json"), default="text")
+
+
+def fetch_options(spec: Any, allow_private: bool) -> FetchOptions:
+    """Fetch settings from spec.run."""
+    from jobscrape.runner.fetch import FetchOptions
+
+    return FetchOptions(concurrency=spec.run.concurrency,
+                        requests_per_second_per_host=float(spec.run.requests_per_second_per_host),
+                        allow_private_networks=allow_private)
+
+
+def board_refs(spec: Any) -> list[BoardRef]:
+    """The spec's boards as the fetcher's references."""
+    return [BoardRef(name=b.name, type=b.type, token=b.token or "", url=b.url or None)
+            for b in spec.boards]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run once for the named JobSource; exit 0 unless every board failed (2: bad input)."""
+    from jobscrape import logs
+    from jobscrape.api.validate import parse_spec, validate_spec
+    from jobscrape.controller import builders
+    from jobscrape.kubeclient import Kube, load_api_client
+    from jobscrape.runner import report
+    from jobscrape.runner.pipeline import run_once
+    from jobscrape.store import open_store
+
+    logs.configure(args.log_format)
+    ctx = {"namespace": args.namespace, "jobsource": args.name}
+    kube = Kube(load_api_client(args.kubeconfig), field_manager="jobscrape-runner")
+    body = kube.get(builders.API_VERSION, builders.KIND, args.namespace, args.name)
+    spec, problems = parse_spec(body.get("spec") or {})
+    if spec is not None and not problems:
+        problems = validate_spec(spec)
+    if spec is None or problems:
+        for p in problems:
+            log.error("invalid spec: %s: %s", p.path, p.message, extra=ctx)
+        return 2
+    store = open_store(os.environ.get(builders.DSN_ENV) or args.store)
+    try:
+        store.migrate()
+        out = asyncio.run(run_once(
+            f"{args.namespace}/{args.name}", board_refs(spec), store,
+            fetch_options(spec, args.allow_private_networks), filters=spec.filters,
+            job_name=os.environ.get(builders.JOB_NAME_ENV)))
+    finally:
+        store.close()
+    s = out.summary
+    log.info("run %s: fetched=%d created=%d updated=%d removed=%d",
+             report.result_of(s.boards), s.fetched, s.created, s.updated, s.removed, extra=ctx)
+    for b in s.boards:
+        if b.state not in report.OK_STATES:
+            log.warning("board %s: %s %s", b.name, b.state, b.message, extra=ctx)
+    write_status(kube, args.namespace, args.name, s)
+    return report.exit_code(s.boards)
+
+
+def write_status(kube: Kube, namespace: str, name: str, summary: RunSummary) -> None:
+    """Patch the run's results into the status, re-reading on a conflicting write."""
+    from jobscrape.controller import builders
+    from jobscrape.kubeclient import Conflict
+    from jobscrape.runner import report
+
+    for attempt in range(5):
+        body = kube.get(builders.API_VERSION, builders.KIND, namespace, name)
+        patch = report.status_patch(body.get("status") or {}, summary,
+                                    body["metadata"].get("generation"))
+        try:
+            kube.merge_patch_status(builders.API_VERSION, builders.KIND, namespace, name, {
+                "metadata": {"resourceVersion": body["metadata"]["resourceVersion"]},
+                "status": patch})
+            return
+        except Conflict:
+            if attempt == 4:
+                raise

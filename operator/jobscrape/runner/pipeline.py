@@ -1,0 +1,74 @@
+"""One scrape run: fetch every board, filter, store, diff, and summarise. No Kubernetes here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from jobscrape.boards import get_adapter
+from jobscrape.boards.base import BoardRef
+from jobscrape.filters import compile_filters
+from jobscrape.postings import Posting
+from jobscrape.runner.fetch import BoardFetch, FetchOptions, Validators, fetch_boards
+from jobscrape.runner.report import BoardRun, RunSummary
+from jobscrape.store import BoardOutcome, RunDiff, Store
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class RunOutput:
+    """A finished run: its summary for status, the diff for notifications, the raw fetches."""
+
+    summary: RunSummary
+    diff: RunDiff
+    fetches: list[BoardFetch]
+    postings: list[Posting] = field(default_factory=list)
+
+
+async def run_once(
+    source: str,
+    boards: list[BoardRef],
+    store: Store,
+    options: FetchOptions,
+    filters: Any = None,
+    job_name: str | None = None,
+    on_board_done: Callable[[BoardFetch], None] | None = None,
+    clock: Clock = lambda: datetime.now(UTC),
+) -> RunOutput:
+    """Fetch, filter and store every board of `source` under the store's run lock."""
+    keep = compile_filters(filters)
+    with store.lock(source):
+        started = clock()
+        run_id = uuid.uuid4().hex
+        stored = store.validators(source)
+        by_url: dict[str, Validators] = {}
+        for b in boards:
+            v = stored.get(b.name)
+            if v is not None:
+                by_url[get_adapter(b.type).first_url(b)] = v
+        fetches = await fetch_boards(boards, options, validators=by_url,
+                                     on_board_done=on_board_done)
+        now = clock()
+        outcomes = []
+        for f in fetches:
+            postings = [p for p in f.postings if keep(p, now)]
+            outcomes.append(BoardOutcome(
+                board=f.board.name, board_type=f.board.type, complete=f.ok,
+                not_modified=f.not_modified, postings=postings, state=f.state,
+                http_status=f.http_status, message=f.message, validators=f.validators))
+        diff = store.apply_run(source, run_id, outcomes, now)
+        counts = store.board_counts(source)
+        finished = clock()
+    summary = RunSummary(
+        job_name=job_name, started=started, finished=finished,
+        fetched=sum(len(f.postings) for f in fetches),
+        created=len(diff.created), updated=len(diff.updated), removed=len(diff.removed),
+        boards=[BoardRun(name=f.board.name, type=f.board.type, state=f.state,
+                         postings=counts.get(f.board.name, 0), http_status=f.http_status,
+                         message=f.message) for f in fetches],
+    )
+    return RunOutput(summary=summary, diff=diff, fetches=fetches)

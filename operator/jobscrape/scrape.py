@@ -1,0 +1,192 @@
+"""`jobscrape scrape`: the same pipeline on a laptop, no cluster needed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from jobscrape.boards.base import BoardRef
+from jobscrape.runner.main import allow_private_default
+
+if TYPE_CHECKING:
+    from jobscrape.runner.fetch import BoardFetch
+
+
+class UsageError(ValueError):
+    """Bad command-line input; the message names the option and what is wrong."""
+
+
+def parse_board_option(value: str) -> BoardRef:
+    """`TYPE:TOKEN[=URL]` → a board reference named after its token."""
+    from jobscrape.boards import BOARD_TYPES
+
+    kind, sep, rest = value.partition(":")
+    if not sep or not kind:
+        raise UsageError(f"--board {value!r}: expected TYPE:TOKEN[=URL], e.g. greenhouse:vercel")
+    if kind not in BOARD_TYPES:
+        raise UsageError(f"--board {value!r}: unknown type {kind!r} "
+                         f"(one of {', '.join(BOARD_TYPES)})")
+    token, _, url = rest.partition("=")
+    if not token:
+        raise UsageError(f"--board {value!r}: the token (or a name for {kind}) is empty")
+    if kind in ("jsonld", "feed") and not url:
+        raise UsageError(f"--board {value!r}: {kind} boards need a URL: {kind}:NAME=URL")
+    return BoardRef(name=token, type=kind, token=token, url=url or None)
+
+
+def boards_from_file(path: Path) -> tuple[list[BoardRef], Any, Any]:
+    """Boards, filters and run settings from a JobSource YAML file."""
+    from jobscrape.api.validate import parse_spec, validate_spec
+    from jobscrape.runner.main import board_refs
+
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise UsageError(f"-f {path}: {e}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("spec"), dict):
+        raise UsageError(f"-f {path}: not a JobSource (no spec)")
+    spec, problems = parse_spec(doc["spec"])
+    if spec is not None and not problems:
+        problems = validate_spec(spec)
+    if spec is None or problems:
+        raise UsageError(f"-f {path}: " + "; ".join(f"{p.path}: {p.message}" for p in problems))
+    return board_refs(spec), spec.filters, spec.run
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of `jobscrape scrape`."""
+    p.add_argument("-f", "--file", type=Path, help="a JobSource YAML file")
+    p.add_argument("--board", action="append", default=[], metavar="TYPE:TOKEN[=URL]",
+                   help="a board to scrape (repeatable); URL overrides the API endpoint")
+    p.add_argument("--format", choices=("table", "json", "jsonl", "csv"), default="table")
+    p.add_argument("--store", default="jobscrape.db",
+                   help="SQLite file that remembers postings between runs")
+    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--allow-private-networks", action="store_true",
+                   default=allow_private_default())
+    p.add_argument("--no-progress", action="store_true", help="no progress display")
+
+
+CSV_FIELDS = ("id", "board", "title", "company", "department", "locations", "remote",
+              "employment_type", "salary_min", "salary_max", "salary_currency", "salary_period",
+              "posted_at", "url", "apply_url", "new")
+
+
+def _row(d: dict[str, Any], new: bool) -> dict[str, Any]:
+    sal = d.get("salary") or {}
+    return {"id": d["id"], "board": d["board"], "title": d["title"],
+            "company": d.get("company") or "", "department": d.get("department") or "",
+            "locations": "; ".join(d.get("locations") or []), "remote": d.get("remote"),
+            "employment_type": d.get("employment_type"), "salary_min": sal.get("min"),
+            "salary_max": sal.get("max"), "salary_currency": sal.get("currency"),
+            "salary_period": sal.get("period"), "posted_at": d.get("posted_at") or "",
+            "url": d.get("url") or "", "apply_url": d.get("apply_url") or "", "new": new}
+
+
+def render(postings: list[dict[str, Any]], new_ids: set[str], fmt: str) -> str:
+    """The postings in the chosen output format."""
+    if fmt == "json":
+        return json.dumps([dict(p, new=p["id"] in new_ids) for p in postings], indent=2,
+                          ensure_ascii=False) + "\n"
+    if fmt == "jsonl":
+        return "".join(json.dumps(dict(p, new=p["id"] in new_ids), ensure_ascii=False) + "\n"
+                       for p in postings)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        for p in postings:
+            w.writerow(_row(p, p["id"] in new_ids))
+        return buf.getvalue()
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(postings)} postings ({len(new_ids)} new)")
+    for col in ("", "board", "title", "company", "location", "remote", "posted"):
+        table.add_column(col, overflow="fold")
+    for p in postings:
+        table.add_row("new" if p["id"] in new_ids else "", p["board"], p["title"],
+                      p.get("company") or "", "; ".join(p.get("locations") or [])[:40],
+                      str(p.get("remote")), (p.get("posted_at") or "")[:10])
+    out = io.StringIO()
+    Console(file=out, width=160, force_terminal=False).print(table)
+    return out.getvalue()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scrape the boards once, print the postings, remember them in --store."""
+    from jobscrape.runner.fetch import FetchOptions
+    from jobscrape.runner.pipeline import run_once
+    from jobscrape.runner.report import OK_STATES, exit_code
+    from jobscrape.store import open_store
+
+    try:
+        boards: list[BoardRef] = []
+        filters = None
+        if args.file:
+            boards, filters, _ = boards_from_file(args.file)
+        boards += [parse_board_option(b) for b in args.board]
+        if not boards:
+            raise UsageError("no boards: give -f FILE or --board TYPE:TOKEN[=URL]")
+        names = [b.name for b in boards]
+        if len(set(names)) != len(names):
+            raise UsageError(f"board names must be unique, got {names}")
+    except UsageError as e:
+        print(f"jobscrape scrape: {e}", file=sys.stderr)
+        return 2
+    options = FetchOptions(concurrency=args.concurrency,
+                           allow_private_networks=args.allow_private_networks)
+    store = open_store(args.store)
+    progress = _Progress(len(boards), enabled=not args.no_progress and sys.stderr.isatty())
+    try:
+        store.migrate()
+        with progress:
+            out = asyncio.run(run_once("local", boards, store, options, filters=filters,
+                                       on_board_done=progress.advance))
+        postings = [p.to_dict() for p in store.open_postings("local")
+                    if p.board in set(names)]
+    finally:
+        store.close()
+    new_ids = {p.id for p in out.diff.created}
+    sys.stdout.write(render(postings, new_ids, args.format))
+    for b in out.summary.boards:
+        if b.state not in OK_STATES:
+            print(f"board {b.name}: {b.state}: {b.message}", file=sys.stderr)
+    return exit_code(out.summary.boards)
+
+
+class _Progress:
+    """Boards done / total and postings so far, on a terminal only."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled, self.postings = total, enabled, 0
+        self._p: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._p = Progress(transient=True, console=Console(stderr=True))
+            self._p.__enter__()
+            self._task = self._p.add_task("boards", total=self.total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._p is not None:
+            self._p.__exit__(*exc)
+
+    def advance(self, fetch: BoardFetch) -> None:
+        self.postings += len(fetch.postings)
+        if self._p is not None:
+            self._p.update(self._task, advance=1,
+                           description=f"boards ({self.postings} postings)")

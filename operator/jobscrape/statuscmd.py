@@ -1,0 +1,84 @@
+"""`jobscrape status`: the sources at a glance, read from the API (no Prometheus needed)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+COLUMNS = ("NAMESPACE", "NAME", "READY", "LAST RUN", "RESULT", "POSTINGS", "NEW",
+           "FAILING BOARDS", "NEXT RUN")
+
+
+def _age(ts: str | None, now: datetime) -> str:
+    if not ts:
+        return "-"
+    try:
+        t = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        return ts
+    secs = int((now - t).total_seconds())
+    future = secs < 0
+    secs = abs(secs)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            text = f"{secs // size}{unit}"
+            break
+    else:
+        text = f"{secs}s"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def status_rows(items: Sequence[dict[str, Any]], now: datetime) -> list[tuple[str, ...]]:
+    """One row per JobSource, sorted by namespace and name."""
+    rows = []
+    for it in sorted(items, key=lambda i: (i["metadata"]["namespace"], i["metadata"]["name"])):
+        st = it.get("status") or {}
+        last = st.get("lastRun") or {}
+        ready = next((c for c in st.get("conditions") or [] if c.get("type") == "Ready"), {})
+        failing = [f"{b['name']}({b.get('state')})" for b in st.get("boards") or []
+                   if b.get("state") not in ("OK", "Empty")]
+        rows.append((
+            it["metadata"]["namespace"], it["metadata"]["name"],
+            ready.get("status", "-") if ready.get("reason") != "InvalidSpec" else "InvalidSpec",
+            _age(last.get("completionTime"), now), last.get("result", "-"),
+            str(st.get("postings", "-")), str(last.get("created", "-")),
+            ", ".join(failing) or "-",
+            _age(st.get("nextScheduleTime"), now) if st.get("nextScheduleTime") else "-",
+        ))
+    return rows
+
+
+def render(rows: Sequence[tuple[str, ...]]) -> str:
+    """A plain aligned table like kubectl's."""
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c)
+              for i, c in enumerate(COLUMNS)]
+    out = io.StringIO()
+    for r in (COLUMNS, *rows):
+        out.write("   ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() + "\n")
+    return out.getvalue()
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of `jobscrape status`."""
+    p.add_argument("-n", "--namespace", action="append", default=[])
+    p.add_argument("-A", "--all-namespaces", action="store_true")
+    p.add_argument("--kubeconfig", default=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the table; 1 when the API cannot be read."""
+    from jobscrape.kubeclient import Kube, load_api_client
+
+    kube = Kube(load_api_client(args.kubeconfig))
+    namespaces = () if args.all_namespaces else tuple(args.namespace or ["default"])
+    try:
+        items = kube.list_sources(namespaces)
+    except Exception as e:
+        print(f"jobscrape status: cannot list jobsources: {e}", file=sys.stderr)
+        return 1
+    sys.stdout.write(render(status_rows(items, datetime.now(UTC))))
+    return 0

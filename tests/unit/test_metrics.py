@@ -1,0 +1,69 @@
+"""Per-source series come from status alone, and vanish with their source."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prometheus_client import generate_latest
+
+from jobscrape.metrics import make_metrics, source_samples
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+BODY = {
+    "metadata": {"namespace": "jobs", "name": "platform"},
+    "spec": {"schedule": "0 */6 * * *", "suspend": False},
+    "status": {
+        "postings": 412, "lastSuccessfulTime": "2026-11-24T06:00:40Z",
+        "nextScheduleTime": "2026-11-24T12:00:00Z",
+        "lastRun": {"completionTime": "2026-11-24T06:00:42Z", "durationSeconds": 42.5,
+                    "result": "PartiallyFailed", "created": 3, "updated": 1, "removed": 0},
+        "boards": [{"name": "gh", "type": "greenhouse", "state": "OK", "postings": 400,
+                    "consecutiveFailures": 0},
+                   {"name": "lv", "type": "lever", "state": "Failing", "postings": 12,
+                    "consecutiveFailures": 3}],
+    },
+}
+
+
+def _by_name(samples):
+    out = {}
+    for s in samples:
+        out.setdefault(s.name, {})[s.labels] = s.value
+    return out
+
+
+def test_source_samples():
+    m = _by_name(source_samples(BODY, NOW))
+    key = ("jobs", "platform")
+    assert m["jobscrape_source_postings"][key] == 412
+    assert m["jobscrape_source_last_success_timestamp_seconds"][key] == datetime(
+        2026, 11, 24, 6, 0, 40, tzinfo=UTC).timestamp()
+    assert m["jobscrape_source_last_run_duration_seconds"][key] == 42.5
+    assert m["jobscrape_source_last_run_result"] == {
+        (*key, "Succeeded"): 0, (*key, "PartiallyFailed"): 1, (*key, "Failed"): 0}
+    assert m["jobscrape_source_postings_changed"][(*key, "created")] == 3
+    assert m["jobscrape_source_schedule_interval_seconds"][key] == 6 * 3600
+    assert m["jobscrape_source_suspended"][key] == 0
+    assert m["jobscrape_board_up"] == {(*key, "gh", "greenhouse"): 1, (*key, "lv", "lever"): 0}
+    assert m["jobscrape_board_consecutive_failures"][(*key, "lv", "lever")] == 3
+
+
+def test_fresh_source_has_no_run_series():
+    m = _by_name(source_samples({"metadata": {"namespace": "a", "name": "b"},
+                                 "spec": {"schedule": "bad"}}, NOW))
+    assert set(m) == {"jobscrape_source_suspended"}
+
+
+def test_registry_follows_index_updates_and_removal():
+    metrics = make_metrics()
+    metrics.sources.update(BODY)
+    text = generate_latest(metrics.registry).decode()
+    assert 'jobscrape_source_postings{jobsource="platform",namespace="jobs"} 412.0' in text
+    assert "jobscrape_operator_managed_sources 1.0" in text
+    changed = {**BODY, "status": {**BODY["status"], "postings": 413}}
+    metrics.sources.update(changed)
+    assert 'namespace="jobs"} 413.0' in generate_latest(metrics.registry).decode()
+    metrics.sources.remove("jobs", "platform")
+    text = generate_latest(metrics.registry).decode()
+    assert 'jobsource="platform"' not in text
+    assert "jobscrape_operator_managed_sources 0.0" in text
