@@ -127,6 +127,7 @@ async def _resync_forever() -> None:
         except Exception as e:
             log.warning("resync list failed: %s", e)
             continue
+        RUNTIME.metrics.last_watch_event.set_to_current_time()  # the API answers us
         await asyncio.gather(*(_reconcile(i["metadata"]["namespace"], i["metadata"]["name"])
                                for i in items))
 
