@@ -1,0 +1,464 @@
+"""Helpers shared by the board adapters: reading untrusted payloads, HTML, dates, pay,
+employment types, remote flags, locations, URLs and building the final Posting.
+
+Everything here is pure and tolerant: a field of the wrong type or an unreadable value becomes
+None (or the enum's UNKNOWN), never an exception. Structural problems are the adapters' to
+report, as ParseError.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import nh3
+
+from jobscrape.boards.base import BoardRef, ParseError
+from jobscrape.postings import (
+    EmploymentType,
+    Posting,
+    Remote,
+    Salary,
+    SalaryPeriod,
+    posting_id,
+    with_hash,
+)
+
+# ----------------------------------------------------------------------------- payload access
+
+#: What a buggy or hostile payload can make plain-Python field access raise.
+UNEXPECTED = (
+    KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, RecursionError,
+)
+
+
+def load_json(body: bytes, board_type: str) -> Any:
+    """The decoded JSON document; ParseError when the body is not (complete) JSON."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError, too deep
+        raise ParseError(f"{board_type}: body is not valid JSON: {_short(e)}") from None
+
+
+def as_str(value: object) -> str | None:
+    """A non-empty stripped string (an integer is written out); None for anything else."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def as_dict(value: object) -> Mapping[str, Any]:
+    """The value when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    """The value when it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def require_str(obj: Mapping[str, Any], key: str) -> str:
+    """The non-empty string (or integer, written out) under `key`; ParseError naming it if not."""
+    value = as_str(obj.get(key))
+    if value is None:
+        raise ParseError(f"{key} is missing or not a non-empty string")
+    return value
+
+
+def require_list(doc: object, key: str, board_type: str) -> list[Any]:
+    """`doc[key]` when doc is an object holding an array there; ParseError otherwise."""
+    if not isinstance(doc, dict):
+        raise ParseError(f"{board_type}: expected a JSON object, got {type(doc).__name__}")
+    value = doc.get(key)
+    if not isinstance(value, list):
+        raise ParseError(f"{board_type}: expected an array under {key!r}")
+    return value
+
+
+def map_items(
+    items: Sequence[object], convert: Callable[[Mapping[str, Any]], Posting | None], where: str
+) -> list[Posting]:
+    """Convert every item, dropping Nones; any failure becomes a ParseError naming the item
+    as `{where}[{index}]` (e.g. "greenhouse: jobs[3]: id is missing or not a non-empty string").
+    """
+    out: list[Posting] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ParseError(f"{where}[{i}]: expected an object, got {type(item).__name__}")
+        try:
+            posting = convert(item)
+        except ParseError as e:
+            raise ParseError(f"{where}[{i}]: {e}") from None
+        except UNEXPECTED as e:
+            raise ParseError(f"{where}[{i}]: unreadable posting: {_short(e)}") from None
+        if posting is not None:
+            out.append(posting)
+    return out
+
+
+def _short(e: BaseException) -> str:
+    text = str(e) or type(e).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+# ----------------------------------------------------------------------------- building postings
+
+
+def build_posting(
+    board: BoardRef, board_type: str, source_id: str, title: str, **fields: Any
+) -> Posting:
+    """The Posting with its stable id, trimmed title and content_hash set.
+
+    The id uses the board's token, or its name when the board has no token (jsonld, feed).
+    """
+    posting = Posting(
+        id=posting_id(board_type, board.token or board.name, source_id),
+        board=board.name,
+        board_type=board_type,
+        source_id=source_id,
+        title=title.strip(),
+        **fields,
+    )
+    return with_hash(posting)
+
+
+# ----------------------------------------------------------------------------- HTML and text
+
+_CLEANER = nh3.Cleaner()
+_TEXT_CLEANER = nh3.Cleaner(tags=set())
+# Where a reader sees a line break, in nh3's output (lower-case tags, closing tags bare).
+_BREAKS = re.compile(
+    r"</(?:p|div|li|h[1-6]|tr|ul|ol|dl|dt|dd|table|blockquote|pre|section|article|header"
+    r"|footer)>|<(?:br|hr)\b[^>]*>"
+)
+# Entities other than the five that HTML escaping (Rails, Python, Go...) produces.
+_RARE_ENTITY = re.compile(r"&(?!(?:amp|lt|gt|quot|#39|#x27);)")
+
+
+def unescape_once(text: str) -> str:
+    """Entity-escaped HTML ("&lt;p&gt;") back to HTML, decoding one level of escaping.
+
+    Same result as html.unescape, with a fast path for text escaped the usual way.
+    """
+    if "&" not in text:
+        return text
+    if _RARE_ENTITY.search(text):
+        return html.unescape(text)
+    return (
+        text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+        .replace("&#39;", "'").replace("&#x27;", "'").replace("&amp;", "&")
+    )
+
+
+def sanitise_html(fragment: str | None) -> str:
+    """The fragment with scripts, styles, event handlers and unsafe URLs removed (nh3)."""
+    if not fragment:
+        return ""
+    return _CLEANER.clean(fragment).strip()
+
+
+def html_to_text(sanitised: str) -> str:
+    """Plain text of sanitised HTML (sanitise_html's output): tags dropped, entities decoded,
+    one line per block, runs of white space collapsed, blank lines dropped.
+    """
+    if not sanitised:
+        return ""
+    text = html.unescape(_TEXT_CLEANER.clean(_BREAKS.sub("\n", sanitised)))
+    return "\n".join(filter(None, (" ".join(line.split()) for line in text.split("\n"))))
+
+
+def describe(fragment: str | None) -> tuple[str, str]:
+    """(sanitised HTML, plain text) of a description fragment."""
+    safe = sanitise_html(fragment)
+    return safe, html_to_text(safe)
+
+
+def section(heading: str | None, body: str | None) -> str:
+    """An HTML section: the heading (escaped) as <h3>, then the body fragment as is."""
+    head = f"<h3>{html.escape(heading)}</h3>" if heading else ""
+    return head + (body or "")
+
+
+# ----------------------------------------------------------------------------- dates
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """An ISO 8601 date or date-time as aware UTC; None when absent or unreadable.
+
+    Accepts a trailing "Z" or " UTC"; a value without an offset is taken as UTC;
+    a bare date means its midnight UTC.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.endswith("UTC"):
+        text = text[:-3].rstrip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def from_epoch_ms(value: object) -> datetime | None:
+    """Epoch milliseconds as aware UTC; None when absent or out of range."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def from_struct_time(value: object) -> datetime | None:
+    """A UTC time.struct_time (as feedparser gives) as aware UTC; None when absent or invalid."""
+    try:
+        return datetime(*value[:6], tzinfo=UTC)  # type: ignore[index]
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+
+
+# ----------------------------------------------------------------------------- pay
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_PERIOD_WORDS = {
+    "hour": SalaryPeriod.HOUR, "hourly": SalaryPeriod.HOUR,
+    "day": SalaryPeriod.DAY, "daily": SalaryPeriod.DAY,
+    "week": SalaryPeriod.WEEK, "weekly": SalaryPeriod.WEEK,
+    "month": SalaryPeriod.MONTH, "monthly": SalaryPeriod.MONTH,
+    "year": SalaryPeriod.YEAR, "yearly": SalaryPeriod.YEAR, "annual": SalaryPeriod.YEAR,
+    "annually": SalaryPeriod.YEAR, "annum": SalaryPeriod.YEAR,
+}
+# Words that carry no period: "per-year-salary" (Lever), "1 YEAR" (Ashby), "per hour".
+_PERIOD_NOISE = frozenset({"per", "1", "a", "salary", "wage", "pay"})
+
+
+def amount(value: object) -> float | None:
+    """A positive finite amount from a number or a plain numeric string ("5250", "12.5")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not _NUMBER.fullmatch(text):
+            return None
+        value = float(text)
+    if isinstance(value, int | float) and math.isfinite(value) and value > 0:
+        return float(value)
+    return None
+
+
+def currency_code(value: object) -> str | None:
+    """An upper-case three-letter ISO 4217 code, or None."""
+    if not isinstance(value, str):
+        return None
+    code = value.strip().upper()
+    return code if _CURRENCY.fullmatch(code) else None
+
+
+def salary_period(value: object) -> SalaryPeriod:
+    """The pay period a board names: "year", "YEAR", "1 YEAR", "per-hour-wage", "monthly"...
+
+    Anything else ("semi-month-salary", "one-time") is UNKNOWN rather than a guess.
+    """
+    if not isinstance(value, str):
+        return SalaryPeriod.UNKNOWN
+    words = [w for w in re.split(r"[^a-z0-9]+", value.lower()) if w and w not in _PERIOD_NOISE]
+    if len(words) != 1:
+        return SalaryPeriod.UNKNOWN
+    return _PERIOD_WORDS.get(words[0], SalaryPeriod.UNKNOWN)
+
+
+def make_salary(
+    low: object, high: object, currency: object, period: SalaryPeriod, *, scale: float = 1.0
+) -> Salary | None:
+    """A Salary from raw bounds (divided by `scale`, e.g. 100 for cents); None without a bound.
+
+    Non-positive bounds are dropped as placeholders; swapped bounds are put in order.
+    """
+    lo, hi = amount(low), amount(high)
+    if lo is None and hi is None:
+        return None
+    if scale != 1.0:
+        lo = None if lo is None else lo / scale
+        hi = None if hi is None else hi / scale
+    if lo is not None and hi is not None and lo > hi:
+        lo, hi = hi, lo
+    return Salary(min=lo, max=hi, currency=currency_code(currency), period=period)
+
+
+# ----------------------------------------------------------------------------- employment type
+
+_ET = EmploymentType
+_EMPLOYMENT_KEYS: dict[str, EmploymentType] = {
+    # Hours first: a fixed-term full-time post is still full-time.
+    "fulltime": _ET.FULL_TIME, "fulltimepermanent": _ET.FULL_TIME,
+    "fulltimefixedterm": _ET.FULL_TIME, "fulltimeemployee": _ET.FULL_TIME,
+    "fullorparttime": _ET.FULL_TIME, "permanent": _ET.FULL_TIME, "regular": _ET.FULL_TIME,
+    "parttime": _ET.PART_TIME, "parttimepermanent": _ET.PART_TIME,
+    "parttimefixedterm": _ET.PART_TIME, "workingstudent": _ET.PART_TIME,
+    "contract": _ET.CONTRACT, "contractor": _ET.CONTRACT, "freelance": _ET.CONTRACT,
+    "freelancer": _ET.CONTRACT, "selfemployed": _ET.CONTRACT,
+    "temporary": _ET.TEMPORARY, "temp": _ET.TEMPORARY, "shortterm": _ET.TEMPORARY,
+    "seasonal": _ET.TEMPORARY, "fixedterm": _ET.TEMPORARY,
+    "intern": _ET.INTERNSHIP, "internship": _ET.INTERNSHIP, "trainee": _ET.INTERNSHIP,
+    "traineeship": _ET.INTERNSHIP, "apprentice": _ET.INTERNSHIP,
+    "apprenticeship": _ET.INTERNSHIP,
+    "volunteer": _ET.VOLUNTEER, "volunteering": _ET.VOLUNTEER,
+    "other": _ET.OTHER, "perdiem": _ET.OTHER,
+}
+# Free text ("Full-time (12 month contract)"): the first matching rule wins.
+_EMPLOYMENT_WORDS: tuple[tuple[re.Pattern[str], EmploymentType], ...] = (
+    (re.compile(r"intern|trainee|apprentic"), _ET.INTERNSHIP),
+    (re.compile(r"volunteer"), _ET.VOLUNTEER),
+    (re.compile(r"contract|freelanc"), _ET.CONTRACT),
+    (re.compile(r"\btemp|short.?term|seasonal|fixed.?term"), _ET.TEMPORARY),
+    (re.compile(r"part.?time"), _ET.PART_TIME),
+    (re.compile(r"full.?time|permanent"), _ET.FULL_TIME),
+)
+
+
+def employment_type(*values: object) -> EmploymentType:
+    """The first of the values that names an employment type, in any board's vocabulary.
+
+    Lists are searched in order (schema.org allows several). A given but unrecognised value is
+    OTHER; no value at all is UNKNOWN. "permanent" (Lever, Personio, SmartRecruiters) means
+    regular employment and maps to FULL_TIME.
+    """
+    seen_text = False
+    for value in values:
+        for text in value if isinstance(value, list) else [value]:
+            if not isinstance(text, str) or not text.strip():
+                continue
+            seen_text = True
+            lowered = text.lower()
+            key = re.sub(r"[^a-z]", "", lowered)
+            if key in _EMPLOYMENT_KEYS:
+                return _EMPLOYMENT_KEYS[key]
+            for pattern, kind in _EMPLOYMENT_WORDS:
+                if pattern.search(lowered):
+                    return kind
+    return _ET.OTHER if seen_text else _ET.UNKNOWN
+
+
+# ----------------------------------------------------------------------------- remote
+
+_WORKPLACE: dict[str, Remote] = {
+    "remote": Remote.TRUE,
+    # Hybrid work needs presence at an office, so it is not remote.
+    "hybrid": Remote.FALSE, "onsite": Remote.FALSE, "office": Remote.FALSE,
+    "inoffice": Remote.FALSE, "officebased": Remote.FALSE,
+}
+_REMOTE_TEXT = re.compile(r"\b(?:remote|anywhere)\b", re.IGNORECASE)
+_ONSITE_TEXT = re.compile(r"\b(?:hybrid|on-?site|in[- ]office|office-based)\b", re.IGNORECASE)
+
+
+def remote_from_workplace(value: object) -> Remote | None:
+    """Remote from a workplace type ("remote", "hybrid", "on-site", "OnSite"); None if unknown."""
+    if not isinstance(value, str):
+        return None
+    return _WORKPLACE.get(re.sub(r"[^a-z]", "", value.lower()))
+
+
+def remote_from_flag(value: object) -> Remote:
+    """Remote from a boolean flag; UNKNOWN when it is not a boolean."""
+    if isinstance(value, bool):
+        return Remote.TRUE if value else Remote.FALSE
+    return Remote.UNKNOWN
+
+
+def remote_from_text(*texts: str | None) -> Remote:
+    """A guess from free text such as location names, for boards without a remote field:
+    TRUE when one says "remote" or "anywhere", FALSE when one says hybrid/on-site, else UNKNOWN.
+    """
+    present = [t for t in texts if t]
+    if any(_REMOTE_TEXT.search(t) for t in present):
+        return Remote.TRUE
+    if any(_ONSITE_TEXT.search(t) for t in present):
+        return Remote.FALSE
+    return Remote.UNKNOWN
+
+
+# ----------------------------------------------------------------------------- locations
+
+
+def join_parts(*parts: object) -> str | None:
+    """The non-empty string parts joined with ", " ("Detroit, MI, US"), or None."""
+    kept = [s for s in (as_str(p) for p in parts) if s]
+    return ", ".join(kept) or None
+
+
+def unique(values: Iterable[object]) -> tuple[str, ...]:
+    """The non-empty strings among values, stripped, first occurrence kept, in order."""
+    out: dict[str, None] = {}
+    for value in values:
+        text = value.strip() if isinstance(value, str) else None
+        if text:
+            out.setdefault(text)
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------- URLs
+
+
+def merge_query(url: str, required: Mapping[str, str]) -> str:
+    """The URL with each required query parameter added unless it is already present."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    present = {k for k, _ in pairs}
+    pairs += [(k, v) for k, v in required.items() if k not in present]
+    return urlunsplit(parts._replace(query=urlencode(pairs)))
+
+
+def set_query(url: str, **params: object) -> str:
+    """The URL with the given query parameters set (replaced or appended), others kept."""
+    parts = urlsplit(url)
+    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    pairs += [(k, str(v)) for k, v in params.items()]
+    return urlunsplit(parts._replace(query=urlencode(pairs)))
+
+
+def query_int(url: str, name: str) -> int | None:
+    """The non-negative integer value of a query parameter, or None."""
+    for key, value in parse_qsl(urlsplit(url).query):
+        if key == name and value.isdigit() and value.isascii():
+            return int(value)
+    return None
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
+
+
+def endpoint(
+    board: BoardRef, default: Callable[[str], str], required: Mapping[str, str] | None = None
+) -> str:
+    """The first URL of an ATS board: board.url (with required query parameters merged in)
+    when set, else `default(token)`. ValueError when neither url nor token is given.
+    """
+    if board.url:
+        return merge_query(board.url, required or {})
+    if not board.token:
+        raise ValueError(
+            f"board {board.name!r} ({board.type}): token is required when url is not set"
+        )
+    return default(board.token)
+
+
+def host_label(board: BoardRef) -> str:
+    """The board token as a DNS label (for boards addressed by subdomain); ValueError if not."""
+    if not _DNS_LABEL.fullmatch(board.token):
+        raise ValueError(
+            f"board {board.name!r} ({board.type}): token {board.token!r} must be a DNS label "
+            "(letters, digits and hyphens)"
+        )
+    return board.token.lower()
