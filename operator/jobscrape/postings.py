@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 
-class Remote(str, enum.Enum):
+class Remote(enum.StrEnum):
     """Whether a posting can be done remotely."""
 
     TRUE = "true"
@@ -17,7 +17,7 @@ class Remote(str, enum.Enum):
     UNKNOWN = "unknown"
 
 
-class EmploymentType(str, enum.Enum):
+class EmploymentType(enum.StrEnum):
     """One employment-type vocabulary for every board."""
 
     FULL_TIME = "full_time"
@@ -30,7 +30,7 @@ class EmploymentType(str, enum.Enum):
     UNKNOWN = "unknown"
 
 
-class SalaryPeriod(str, enum.Enum):
+class SalaryPeriod(enum.StrEnum):
     """The period a salary figure is paid for."""
 
     HOUR = "hour"
