@@ -55,12 +55,24 @@ class OperatorProcess:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+def install_operator_cluster_role(cluster) -> str:
+    """Create the ClusterRole from manifests/rbac.yaml (once); return its name."""
+    docs = list(yaml.safe_load_all((REPO / "manifests" / "rbac.yaml").read_text()))
+    role = next(d for d in docs if d["kind"] == "ClusterRole")
+    try:
+        client.RbacAuthorizationV1Api(cluster.api).create_cluster_role(role)
+    except client.ApiException as e:
+        if e.status != 409:
+            raise
+    return str(role["metadata"]["name"])
+
+
 def start_operator(cluster, tmp: Path, *extra: str) -> OperatorProcess:
-    """Start `jobscrape operator` as its own ServiceAccount (cluster-admin until the manifests'
-    ClusterRole exists)."""
+    """Start `jobscrape operator` as its own ServiceAccount, bound to the manifests'
+    ClusterRole: the tests see exactly the permissions a real install grants."""
     kc = service_account_kubeconfig(cluster.api, cluster.cp.server, cluster.cp.pki.ca_cert,
                                     tmp / "operator.kubeconfig", OPERATOR_NS, OPERATOR_SA,
-                                    cluster_role="cluster-admin")
+                                    cluster_role=install_operator_cluster_role(cluster))
     log = tmp / "operator.log"
     port = processes.free_port()
     argv = [str(Path(sys.executable).parent / "jobscrape"), "operator", f"--kubeconfig={kc}",

@@ -1,0 +1,166 @@
+"""The one-command demo: a local control plane, the CRD, the operator and the pod executor,
+the local board server with the fixture boards, and a JobSource scraping them.
+
+    bash hack/demo.sh            # keeps running until Ctrl-C
+    bash hack/demo.sh --once     # exits after the first run
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes import client, config
+
+from jobscrape.devcluster import processes
+from jobscrape.devcluster.controlplane import REPO_ROOT, ControlPlane
+from jobscrape.devcluster.executor import start_executor
+from jobscrape.devcluster.identity import service_account_kubeconfig
+
+NAMESPACE = "demo"
+SOURCE = "fixture-boards"
+KUBECONFIG_COPY = Path("/tmp/jobscrape-demo.kubeconfig")
+
+
+def demo_source(board_url: str) -> dict[str, Any]:
+    """A JobSource with one board of every type, pointed at the local board server."""
+    b = board_url.rstrip("/")
+    boards = [
+        {"name": "greenhouse", "type": "greenhouse", "token": "vercel",
+         "url": f"{b}/v1/boards/vercel/jobs"},
+        {"name": "lever", "type": "lever", "token": "plaid", "url": f"{b}/v0/postings/plaid"},
+        {"name": "ashby", "type": "ashby", "token": "linear",
+         "url": f"{b}/posting-api/job-board/linear"},
+        {"name": "workable", "type": "workable", "token": "huggingface",
+         "url": f"{b}/api/v1/widget/accounts/huggingface"},
+        {"name": "smartrecruiters", "type": "smartrecruiters", "token": "visa",
+         "url": f"{b}/v1/companies/visa/postings"},
+        {"name": "recruitee", "type": "recruitee", "token": "tiko",
+         "url": f"{b}/recruitee/tiko/api/offers/"},
+        {"name": "personio", "type": "personio", "token": "acme",
+         "url": f"{b}/personio/acme/xml"},
+        {"name": "jsonld", "type": "jsonld", "url": f"{b}/jsonld/careers.html"},
+        {"name": "feed", "type": "feed", "url": f"{b}/feed/remote-jobs.xml"},
+        {"name": "missing", "type": "greenhouse", "token": "no-such-board",
+         "url": f"{b}/v1/boards/no-such-board/jobs"},
+    ]
+    return {"apiVersion": "jobscrape.io/v1alpha1", "kind": "JobSource",
+            "metadata": {"name": SOURCE, "namespace": NAMESPACE,
+                         "annotations": {"jobscrape.io/run-now": "demo-start"}},
+            "spec": {"schedule": "*/5 * * * *", "boards": boards,
+                     "run": {"requestsPerSecondPerHost": 50}}}
+
+
+def _kubectl(kubeconfig: Path, *args: str) -> str:
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        return "(kubectl not installed)\n"
+    out = subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", *args], capture_output=True,
+                         text=True, timeout=30)
+    return out.stdout + out.stderr
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo; return 0 when the first run produced postings."""
+    p = argparse.ArgumentParser(prog="hack/demo.sh", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--once", action="store_true", help="exit after the first run")
+    p.add_argument("--timeout", type=float, default=180, help="seconds to wait for the run")
+    args = p.parse_args(argv)
+
+    from jobscrape.devtools.boardserver import BoardServer
+
+    t0 = time.monotonic()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    cp = ControlPlane().start()
+    server = BoardServer(host="127.0.0.1", port=0)
+    server.start()
+    op: subprocess.Popen[bytes] | None = None
+    try:
+        print(f"control plane up in {cp.started_seconds:.1f}s (kube-apiserver {cp.server})",
+              flush=True)
+        state = cp.workdir / "executor"
+        state.mkdir()
+        cp.add_process("executor", start_executor(cp.kubeconfig, state,
+                                                  cp.log_path("executor")))
+        api = config.new_client_from_config(config_file=str(cp.kubeconfig))
+        crd = yaml.safe_load((REPO_ROOT / "crds" / "jobsources.jobscrape.io.yaml").read_text())
+        client.ApiextensionsV1Api(api).create_custom_resource_definition(crd)
+        rbac = list(yaml.safe_load_all((REPO_ROOT / "manifests" / "rbac.yaml").read_text()))
+        role = next(d for d in rbac if d["kind"] == "ClusterRole")
+        client.RbacAuthorizationV1Api(api).create_cluster_role(role)
+        kc = service_account_kubeconfig(api, cp.server, cp.pki.ca_cert,
+                                        cp.workdir / "operator.kubeconfig", "jobscrape-system",
+                                        "jobscrape-operator", cluster_role=role["metadata"]["name"])
+        op = processes.spawn([str(Path(sys.executable).parent / "jobscrape"), "operator",
+                              f"--kubeconfig={kc}", "--liveness=", "--metrics-port=0",
+                              "--allow-private-networks",
+                              "--runner-image=ghcr.io/jobscrape/jobscrape:demo"],
+                             cp.log_path("operator"))
+        client.CoreV1Api(api).create_namespace(
+            client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
+        co = client.CustomObjectsApi(api)
+        co.create_namespaced_custom_object("jobscrape.io", "v1alpha1", NAMESPACE, "jobsources",
+                                           demo_source(server.url))
+        print(f"board server on {server.url}; JobSource {NAMESPACE}/{SOURCE} created, "
+              "waiting for its first run...", flush=True)
+        deadline = time.monotonic() + args.timeout
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            status = co.get_namespaced_custom_object(
+                "jobscrape.io", "v1alpha1", NAMESPACE, "jobsources", SOURCE).get("status") or {}
+            if status.get("lastRun"):
+                break
+            if op.poll() is not None:
+                print(processes.tail(cp.log_path("operator"), 40))
+                return 1
+            time.sleep(1)
+        else:
+            print("no run finished in time; logs:", cp.workdir / "logs")
+            return 1
+        print(f"\nfirst run done {time.monotonic() - t0:.1f}s after start\n")
+        print("$ kubectl get jobsources -n demo")
+        print(_kubectl(cp.kubeconfig, "get", "jobsources", "-n", NAMESPACE))
+        _print_postings(state)
+        KUBECONFIG_COPY.write_text(cp.kubeconfig.read_text())
+        print(f"Point kubectl at the demo cluster:  export KUBECONFIG={KUBECONFIG_COPY}")
+        print(f"  kubectl get jobsources -A; kubectl describe jobsource -n {NAMESPACE} {SOURCE}")
+        if args.once:
+            return 0 if status.get("postings") else 1
+        print("Running until Ctrl-C (the CronJob runs every 5 minutes).", flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if op is not None:
+            processes.stop(op)
+        server.stop()
+        cp.stop()
+
+
+def _print_postings(executor_state: Path) -> None:
+    from jobscrape.scrape import render
+    from jobscrape.store import open_store
+
+    dbs = list((executor_state / "pvc" / NAMESPACE).glob("*/jobscrape.db"))
+    if not dbs:
+        print("(no store file found)")
+        return
+    store = open_store(str(dbs[0]))
+    try:
+        postings = [p.to_dict() for p in store.open_postings(f"{NAMESPACE}/{SOURCE}")]
+    finally:
+        store.close()
+    print(render(postings, set(), "table"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
