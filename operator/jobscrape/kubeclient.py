@@ -74,19 +74,20 @@ class Kube:
         if method != "GET":
             with self._lock:
                 self.writes[method] += 1
-        try:
-            data = self.api.call_api(
-                path, method, query_params=query or [], body=body,
-                header_params={"Content-Type": content_type, "Accept": "application/json"},
-                auth_settings=["BearerToken"], response_type="object",
-                _return_http_data_only=True, _preload_content=True, _request_timeout=TIMEOUT,
-            )
-        except ApiException as e:
-            if e.status == 404:
-                raise NotFound(path) from None
-            if e.status == 409:
-                raise Conflict(_reason(e)) from None
-            raise
+        headers = {"Content-Type": content_type, "Accept": "application/json"}
+        m, url, hdrs, payload, post = self.api.param_serialize(
+            method, path, query_params=query or [], header_params=headers, body=body,
+            auth_settings=["BearerToken"])
+        resp = self.api.call_api(m, url, header_params=hdrs, body=payload, post_params=post,
+                                 _request_timeout=TIMEOUT)
+        raw = resp.read()
+        if resp.status == 404:
+            raise NotFound(path)
+        if resp.status == 409:
+            raise Conflict(_message(raw, resp.reason))
+        if resp.status >= 400:
+            raise ApiException(status=resp.status, reason=_message(raw, resp.reason))
+        data = json.loads(raw) if raw else {}
         return data if isinstance(data, dict) else {}
 
     def get(self, api_version: str, kind: str, namespace: str, name: str) -> Obj:
@@ -135,8 +136,9 @@ class Kube:
                        {"propagationPolicy": "Background"})
 
 
-def _reason(e: ApiException) -> str:
+def _message(raw: bytes | None, reason: str | None) -> str:
+    """The API server's Status message, else the HTTP reason."""
     try:
-        return str(json.loads(e.body or "{}").get("message") or e.reason)
-    except (ValueError, TypeError):
-        return str(e.reason)
+        return str(json.loads(raw or b"{}").get("message") or reason)
+    except (ValueError, TypeError, AttributeError):
+        return str(reason)

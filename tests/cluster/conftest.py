@@ -56,15 +56,21 @@ class OperatorProcess:
 
 
 def install_operator_cluster_role(cluster) -> str:
-    """Create the ClusterRole from manifests/rbac.yaml (once); return its name."""
-    docs = list(yaml.safe_load_all((REPO / "manifests" / "rbac.yaml").read_text()))
-    role = next(d for d in docs if d["kind"] == "ClusterRole")
-    try:
-        client.RbacAuthorizationV1Api(cluster.api).create_cluster_role(role)
-    except client.ApiException as e:
-        if e.status != 409:
-            raise
-    return str(role["metadata"]["name"])
+    """Create the ClusterRoles and bindings from manifests/base/rbac.yaml (once); return the main
+    ClusterRole's name."""
+    docs = list(yaml.safe_load_all((REPO / "manifests" / "base" / "rbac.yaml").read_text()))
+    rbac = client.RbacAuthorizationV1Api(cluster.api)
+    for d in docs:
+        create = {"ClusterRole": rbac.create_cluster_role,
+                  "ClusterRoleBinding": rbac.create_cluster_role_binding}.get(d["kind"])
+        if create is None:
+            continue
+        try:
+            create(d)
+        except client.ApiException as e:
+            if e.status != 409:
+                raise
+    return "jobscrape-operator"
 
 
 def start_operator(cluster, tmp: Path, *extra: str) -> OperatorProcess:

@@ -31,6 +31,9 @@ def _kubectl(kubeconfig, *args, check=True):
 
 @pytest.mark.parametrize("path", ["manifests", "manifests/overlays/single-namespace"])
 def test_kustomize_server_side_dry_run(cluster, crd, path):
+    # a dry run creates nothing, so the namespaces its namespaced objects go to must exist
+    for ns in ("jobscrape-system", "jobs"):
+        _kubectl(cluster.kubeconfig, "create", "namespace", ns, check=False)
     out = _kubectl(cluster.kubeconfig, "apply", "--server-side", "--dry-run=server",
                    "--force-conflicts", "-k", str(REPO / path))
     assert "deployment.apps/jobscrape-operator serverside-applied (server dry run)" in out.stdout
@@ -55,7 +58,7 @@ def test_restricted_namespace_admits_operator_and_runner_pods(cluster, crd, tmp_
                 "containers": [{"name": "c", "image": "busybox"}]}})
         assert rejected.value.status == 403 and "restricted" in rejected.value.body
         # the operator's pod template from the Deployment, created for real
-        deploy = next(d for d in yaml.safe_load_all((REPO / "manifests" / "deployment.yaml")
+        deploy = next(d for d in yaml.safe_load_all((REPO / "manifests" / "base" / "deployment.yaml")
                                                     .read_text()) if d["kind"] == "Deployment")
         tpl = deploy["spec"]["template"]
         tpl["spec"]["serviceAccountName"] = "default"
@@ -93,7 +96,10 @@ def test_operator_role_cannot_read_secrets_or_create_pods(cluster, tmp_path):
                                     cluster_role=install_operator_cluster_role(cluster))
     for verb, resource, expected in (("get", "secrets", "no"), ("list", "secrets", "no"),
                                      ("create", "pods", "no"), ("create", "cronjobs", "yes"),
-                                     ("patch", "jobsources.jobscrape.io/status", "yes"),
+                                     ("patch", "jobsources.jobscrape.io", "no"),
                                      ("delete", "cronjobs", "no")):
         out = _kubectl(kc, "auth", "can-i", verb, resource, "-A", check=False)
         assert out.stdout.strip() == expected, (verb, resource, out.stdout, out.stderr)
+    status = _kubectl(kc, "auth", "can-i", "patch", "jobsources.jobscrape.io",
+                      "--subresource=status", "-A", check=False)
+    assert status.stdout.strip() == "yes", status.stdout + status.stderr

@@ -91,6 +91,13 @@ def runner_args(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> l
     return args
 
 
+def _resources(spec: JobSourceSpec) -> Obj:
+    r = spec.run.resources
+    if r is None:
+        return {}
+    return {k: dict(v) for k, v in (("requests", r.requests), ("limits", r.limits)) if v}
+
+
 def pod_template(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> Obj:
     """The runner pod: restricted security context, store volume, env from Secret refs."""
     volumes: list[Obj] = [{"name": "tmp", "emptyDir": {}}]
@@ -105,7 +112,7 @@ def pod_template(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> 
         "imagePullPolicy": opts.image_pull_policy,
         "args": runner_args(src, spec, opts),
         "env": _runner_env(spec),
-        "resources": spec.run.resources or {},
+        "resources": _resources(spec),
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,

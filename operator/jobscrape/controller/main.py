@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     kopf.run(
         standalone=args.peering is None,
         peering_name=args.peering,
-        namespaces=list(args.namespace) or None,
+        namespaces=list(args.namespace),
         clusterwide=not args.namespace,
         liveness_endpoint=args.liveness or None,
     )

@@ -51,6 +51,22 @@ def _emit(kube: Kube) -> Any:
     return emit
 
 
+@kopf.on.login()
+def _login(**_: Any) -> kopf.ConnectionInfo:
+    """Credentials from --kubeconfig, $KUBECONFIG or the in-cluster ServiceAccount (re-read
+    whenever the API answers 401, so rotated tokens are picked up)."""
+    cfg = load_api_client(RUNTIME.kubeconfig).configuration
+    if cfg.refresh_api_key_hook is not None:
+        cfg.refresh_api_key_hook(cfg)
+    auth = (cfg.api_key or {}).get("authorization") or (cfg.api_key or {}).get("BearerToken")
+    scheme, _, token = auth.partition(" ") if auth else ("", "", "")
+    return kopf.ConnectionInfo(
+        server=cfg.host, ca_path=cfg.ssl_ca_cert, insecure=not cfg.verify_ssl,
+        scheme=scheme or None, token=token or None,
+        certificate_path=cfg.cert_file or None, private_key_path=cfg.key_file or None,
+    )
+
+
 @kopf.on.startup()
 async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.posting.enabled = False  # the reconciler posts its own, precise events

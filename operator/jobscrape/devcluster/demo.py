@@ -93,9 +93,14 @@ def main(argv: list[str] | None = None) -> int:
         api = config.new_client_from_config(config_file=str(cp.kubeconfig))
         crd = yaml.safe_load((REPO_ROOT / "crds" / "jobsources.jobscrape.io.yaml").read_text())
         client.ApiextensionsV1Api(api).create_custom_resource_definition(crd)
-        rbac = list(yaml.safe_load_all((REPO_ROOT / "manifests" / "rbac.yaml").read_text()))
+        rbac = list(yaml.safe_load_all((REPO_ROOT / "manifests" / "base" / "rbac.yaml").read_text()))
         role = next(d for d in rbac if d["kind"] == "ClusterRole")
-        client.RbacAuthorizationV1Api(api).create_cluster_role(role)
+        rbac_api = client.RbacAuthorizationV1Api(api)
+        for d in rbac:
+            if d["kind"] == "ClusterRole":
+                rbac_api.create_cluster_role(d)
+            elif d["kind"] == "ClusterRoleBinding":
+                rbac_api.create_cluster_role_binding(d)
         kc = service_account_kubeconfig(api, cp.server, cp.pki.ca_cert,
                                         cp.workdir / "operator.kubeconfig", "jobscrape-system",
                                         "jobscrape-operator", cluster_role=role["metadata"]["name"])

@@ -1,0 +1,255 @@
+"""JobSource.spec: what to crawl, how often, where to keep it, whom to tell."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from jobscrape.api.base import ApiModel
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"
+BoardType = Literal["greenhouse", "lever", "ashby", "workable", "smartrecruiters", "recruitee",
+                    "personio", "jsonld", "feed"]
+URL_TYPES = ("jsonld", "feed")
+MAX_BOARDS = 500
+Regex = str  # bounded in each field
+
+
+def _cel(rule: str, message: str, field_path: str | None = None) -> dict[str, str]:
+    out = {"rule": rule, "message": message}
+    if field_path:
+        out["fieldPath"] = field_path
+    return out
+
+
+class Board(ApiModel):
+    """One job board to crawl."""
+
+    model_config = ApiModel.model_config | {"json_schema_extra": {"x-kubernetes-validations": [
+        _cel("!(self.type in ['jsonld', 'feed']) || (has(self.url) && size(self.url) > 0)",
+             "url is required for boards of type jsonld and feed", ".url"),
+        _cel("self.type in ['jsonld', 'feed'] || (has(self.token) && size(self.token) > 0)",
+             "token is required for boards of the ATS types (greenhouse, lever, ashby, "
+             "workable, smartrecruiters, recruitee, personio)", ".token"),
+    ]}}
+
+    name: str = Field(min_length=1, max_length=63, pattern=DNS_LABEL,
+                      description="Name of the board, a DNS label unique within the source; "
+                                  "status.boards and metrics use it.")
+    type: BoardType = Field(description="Board type: greenhouse, lever, ashby, workable, "
+                                        "smartrecruiters, recruitee, personio, jsonld (schema.org "
+                                        "JobPosting pages) or feed (RSS/Atom).")
+    token: str = Field("", max_length=253,
+                       description="Board token, site or company id for the ATS types "
+                                   "(required for them).")
+    url: str = Field("", max_length=2048,
+                     description="Page or feed URL; required for jsonld and feed. For the ATS "
+                                 "types an optional override of the API endpoint (mirrors, "
+                                 "proxies, tests).")
+
+    @model_validator(mode="after")
+    def _url_or_token(self) -> Board:
+        if self.type in URL_TYPES and not self.url:
+            raise ValueError(f"url is required for boards of type {self.type}")
+        if self.type not in URL_TYPES and not self.token:
+            raise ValueError(f"token is required for boards of type {self.type}")
+        return self
+
+
+class PatternFilter(ApiModel):
+    """Regular expressions (Python syntax, searched anywhere in the text)."""
+
+    include: list[Regex] = Field(default_factory=list, max_length=50,
+                                 json_schema_extra={"items": {"type": "string",
+                                                              "maxLength": 500}},
+                                 description="Keep a posting only if one of these matches "
+                                             "(empty: keep all).")
+    exclude: list[Regex] = Field(default_factory=list, max_length=50,
+                                 json_schema_extra={"items": {"type": "string",
+                                                              "maxLength": 500}},
+                                 description="Drop a posting if any of these matches.")
+
+
+class Filters(ApiModel):
+    """Which postings to keep; applied after parsing, before storing."""
+
+    titles: PatternFilter | None = Field(None, description="Filters on the title.")
+    locations: PatternFilter | None = Field(
+        None, description="Filters on the locations (a posting matches if any location does).")
+    departments: PatternFilter | None = Field(None, description="Filters on the department.")
+    remote: Literal["any", "only", "exclude"] = Field(
+        "any", description="any: keep all; only: keep remote postings; exclude: drop them.")
+    max_age_days: int | None = Field(None, ge=1, le=3650,
+                                     description="Drop postings published longer ago than this.")
+
+
+class SecretKeyRef(ApiModel):
+    """A key of a Secret in the JobSource's namespace."""
+
+    name: str = Field(min_length=1, max_length=253, description="Name of the Secret.")
+    key: str = Field(min_length=1, max_length=253, description="Key within the Secret.")
+
+
+class SqliteStore(ApiModel):
+    """A SQLite file on a PersistentVolumeClaim the operator creates."""
+
+    size: str = Field("1Gi", max_length=32, pattern=QUANTITY,
+                      description="Requested size of the claim.")
+    storage_class_name: str = Field("", max_length=253,
+                                    description="Storage class of the claim ('' = default).")
+    when_deleted: Literal["Retain", "Delete"] = Field(
+        "Retain", description="Retain keeps the claim (and the postings) when the JobSource is "
+                              "deleted; Delete removes it with the JobSource.")
+
+
+class PostgresStore(ApiModel):
+    """A PostgreSQL database."""
+
+    dsn_secret_ref: SecretKeyRef = Field(description="Secret key holding the connection DSN.")
+
+
+class Store(ApiModel):
+    """Where postings are kept: exactly one of sqlite or postgres."""
+
+    model_config = ApiModel.model_config | {"json_schema_extra": {"x-kubernetes-validations": [
+        _cel("(has(self.sqlite) ? 1 : 0) + (has(self.postgres) ? 1 : 0) == 1",
+             "spec.store must set exactly one of sqlite or postgres"),
+    ]}}
+
+    sqlite: SqliteStore | None = Field(None, description="SQLite on a PersistentVolumeClaim "
+                                                         "(the default).")
+    postgres: PostgresStore | None = Field(None, description="PostgreSQL.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Store:
+        if (self.sqlite is None) == (self.postgres is None):
+            raise ValueError("set exactly one of sqlite or postgres")
+        return self
+
+
+class WebhookTarget(ApiModel):
+    """An HTTP webhook; its URL is a secret."""
+
+    url_secret_ref: SecretKeyRef = Field(description="Secret key holding the webhook URL.")
+    format: Literal["discord", "slack", "json"] = Field(
+        "json", description="Payload format: discord, slack or json.")
+
+
+class PubSubTarget(ApiModel):
+    """A Google Pub/Sub topic."""
+
+    topic: str = Field(min_length=1, max_length=255,
+                       pattern=r"^projects/[^/]+/topics/[^/]+$",
+                       description="Full topic name: projects/<project>/topics/<topic>.")
+
+
+class Notify(ApiModel):
+    """Where to send new, changed and removed postings: exactly one of webhook or pubsub."""
+
+    model_config = ApiModel.model_config | {"json_schema_extra": {"x-kubernetes-validations": [
+        _cel("(has(self.webhook) ? 1 : 0) + (has(self.pubsub) ? 1 : 0) == 1",
+             "a notify target must set exactly one of webhook or pubsub"),
+    ]}}
+
+    name: str = Field(min_length=1, max_length=63, pattern=DNS_LABEL,
+                      description="Name of the target, unique within the source.")
+    events: list[Literal["created", "updated", "removed"]] = Field(
+        default_factory=lambda: ["created", "updated", "removed"], min_length=1, max_length=3,
+        description="Which changes to send: created, updated, removed.")
+    webhook: WebhookTarget | None = Field(None, description="Send to a webhook.")
+    pubsub: PubSubTarget | None = Field(None, description="Publish to a Pub/Sub topic.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Notify:
+        if (self.webhook is None) == (self.pubsub is None):
+            raise ValueError("set exactly one of webhook or pubsub")
+        return self
+
+
+Quantity = int | str
+
+
+class Resources(ApiModel):
+    """Compute resources of the runner container."""
+
+    requests: dict[str, Quantity] = Field(
+        default_factory=dict, max_length=8, description="Minimum resources (cpu, memory...).")
+    limits: dict[str, Quantity] = Field(
+        default_factory=dict, max_length=8, description="Maximum resources.")
+
+
+class Run(ApiModel):
+    """How each run's pod behaves."""
+
+    image: str = Field("", max_length=512,
+                       description="Runner image; empty means the operator's --runner-image.")
+    timeout_seconds: int = Field(900, ge=30, le=86400,
+                                 description="The Job's activeDeadlineSeconds.")
+    retries: int = Field(1, ge=0, le=10, description="The Job's backoffLimit.")
+    concurrency: int = Field(8, ge=1, le=64,
+                             description="Boards fetched at once within one pod.")
+    requests_per_second_per_host: float = Field(
+        2.0, gt=0, le=100, description="Politeness: requests per second to any one host.")
+    shards: int = Field(1, ge=1, le=64,
+                        description="More than 1 splits boards across the pods of an Indexed "
+                                    "Job (needs the postgres store).")
+    resources: Resources | None = Field(None, description="Requests and limits of the runner "
+                                                          "container.")
+
+
+def _default_store() -> Store:
+    return Store(sqlite=SqliteStore())
+
+
+class JobSourceSpec(ApiModel):
+    """Which job boards to crawl, how often, and what to do with the postings."""
+
+    model_config = ApiModel.model_config | {"json_schema_extra": {"x-kubernetes-validations": [
+        _cel("!has(self.run) || !has(self.run.shards) || self.run.shards <= 1 || "
+             "(has(self.store) && has(self.store.postgres))",
+             "spec.run.shards > 1 needs spec.store.postgres (SQLite cannot be shared by pods)"),
+    ]}}
+
+    schedule: str = Field(min_length=1, max_length=128,
+                          description="Cron schedule as batch/v1 CronJob takes it: 5 fields or "
+                                      "a macro such as @hourly.")
+    time_zone: str | None = Field(None, max_length=64,
+                                  description="IANA time zone the schedule is read in.")
+    suspend: bool = Field(False, description="Pause scheduled runs.")
+    concurrency_policy: Literal["Allow", "Forbid", "Replace"] = Field(
+        "Forbid", description="What to do when a run is due while one is still going.")
+    starting_deadline_seconds: int | None = Field(
+        None, ge=0, le=86400, description="Skip a run that could not start within this time.")
+    successful_runs_history_limit: int = Field(3, ge=0, le=100,
+                                               description="Finished Jobs to keep.")
+    failed_runs_history_limit: int = Field(3, ge=0, le=100, description="Failed Jobs to keep.")
+    boards: list[Board] = Field(min_length=1, max_length=MAX_BOARDS,
+                                json_schema_extra={"x-kubernetes-list-type": "map",
+                                                   "x-kubernetes-list-map-keys": ["name"]},
+                                description="The boards to crawl (1 to 500, names unique).")
+    filters: Filters | None = Field(None, description="Which postings to keep.")
+    store: Store = Field(default_factory=_default_store,
+                         json_schema_extra={"default": {"sqlite": {}}},
+                         description="Where postings are kept (default: sqlite).")
+    notify: list[Notify] = Field(default_factory=list, max_length=20,
+                                 json_schema_extra={"x-kubernetes-list-type": "map",
+                                                    "x-kubernetes-list-map-keys": ["name"]},
+                                 description="Where to send changes.")
+    run: Run = Field(default_factory=Run, json_schema_extra={"default": {}},
+                     description="Settings of each run's pod.")
+
+    @model_validator(mode="after")
+    def _checks(self) -> JobSourceSpec:
+        names = [b.name for b in self.boards]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"board names must be unique; repeated: {', '.join(dupes)}")
+        if self.run.shards > 1 and self.store.postgres is None:
+            raise ValueError("run.shards > 1 needs store.postgres")
+        return self
+
+    def to_wire(self) -> dict[str, Any]:
+        """The spec as it looks in YAML (camelCase)."""
+        return self.model_dump(by_alias=True, exclude_none=True)

@@ -1,0 +1,89 @@
+"""JobSource.status: written by the operator (Ready, schedule times) and by each run
+(lastRun, boards, postings, Healthy and Degraded)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from jobscrape.api.base import ApiModel
+
+_STATUS_CONFIG = ApiModel.model_config | ConfigDict(extra="ignore")
+
+
+class Condition(ApiModel):
+    """A standard Kubernetes condition."""
+
+    model_config = _STATUS_CONFIG
+    type: str = Field(max_length=64, description="Ready, Healthy or Degraded.")
+    status: Literal["True", "False", "Unknown"] = Field(description="True, False or Unknown.")
+    reason: str = Field("", max_length=128, description="One-word reason in CamelCase.")
+    message: str = Field("", max_length=4096, description="Human-readable details.")
+    last_transition_time: str | None = Field(None, max_length=64, json_schema_extra={
+        "format": "date-time"}, description="When the status last changed.")
+    observed_generation: int | None = Field(None, description="Generation it was set for.")
+
+
+class LastRun(ApiModel):
+    """The most recent finished run."""
+
+    model_config = _STATUS_CONFIG
+    job_name: str | None = Field(None, max_length=63, description="The run's Job.")
+    start_time: str | None = Field(None, max_length=64, json_schema_extra={"format": "date-time"},
+                                   description="When the run started.")
+    completion_time: str | None = Field(None, max_length=64, json_schema_extra={
+        "format": "date-time"}, description="When the run finished.")
+    duration_seconds: float | None = Field(None, description="How long it took.")
+    result: Literal["Succeeded", "PartiallyFailed", "Failed"] | None = Field(
+        None, description="Succeeded (every board), PartiallyFailed or Failed (no board).")
+    fetched: int | None = Field(None, description="Postings fetched, before filters.")
+    created: int | None = Field(None, description="New postings.")
+    updated: int | None = Field(None, description="Postings whose content changed.")
+    removed: int | None = Field(None, description="Postings gone from a fully fetched board.")
+
+
+class BoardStatus(ApiModel):
+    """How one board did in the last run."""
+
+    model_config = _STATUS_CONFIG
+    name: str = Field(max_length=63, description="The board's name.")
+    type: str | None = Field(None, max_length=32, description="The board's type.")
+    state: Literal["OK", "Empty", "NotFound", "Failing"] | None = Field(
+        None, description="OK, Empty (no postings), NotFound (404) or Failing.")
+    postings: int | None = Field(None, description="Open postings of this board.")
+    last_success_time: str | None = Field(None, max_length=64, json_schema_extra={
+        "format": "date-time"}, description="When the board was last fetched fine.")
+    consecutive_failures: int | None = Field(None, description="Failed runs in a row.")
+    http_status: int | None = Field(None, description="HTTP status of the last fetch.")
+    message: str | None = Field(None, max_length=1024, description="Short reason, no secrets.")
+
+
+class JobSourceStatus(ApiModel):
+    """Observed state of a JobSource."""
+
+    model_config = _STATUS_CONFIG
+    observed_generation: int | None = Field(None, description="Spec generation last handled.")
+    conditions: list[Condition] = Field(
+        default_factory=list, max_length=16,
+        json_schema_extra={"x-kubernetes-list-type": "map",
+                           "x-kubernetes-list-map-keys": ["type"]},
+        description="Ready (CronJob in sync with a valid spec), Healthy (last run fully "
+                    "succeeded), Degraded (boards failing or postings dropped sharply).")
+    cron_job_name: str | None = Field(None, max_length=63, description="The CronJob's name.")
+    board_count: int | None = Field(None, description="Boards in the spec.")
+    next_schedule_time: str | None = Field(None, max_length=64, json_schema_extra={
+        "format": "date-time"}, description="Next scheduled run.")
+    last_schedule_time: str | None = Field(None, max_length=64, json_schema_extra={
+        "format": "date-time"}, description="Last time a run was scheduled.")
+    last_successful_time: str | None = Field(None, max_length=64, json_schema_extra={
+        "format": "date-time"}, description="Last time a run succeeded.")
+    last_run_now: str | None = Field(None, max_length=256,
+                                     description="The last jobscrape.io/run-now value handled.")
+    postings: int | None = Field(None, description="Open postings after filters, all boards.")
+    last_run: LastRun | None = Field(None, description="The most recent finished run.")
+    boards: list[BoardStatus] = Field(
+        default_factory=list, max_length=500,
+        json_schema_extra={"x-kubernetes-list-type": "map",
+                           "x-kubernetes-list-map-keys": ["name"]},
+        description="One entry per spec board.")
