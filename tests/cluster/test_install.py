@@ -58,8 +58,8 @@ def test_restricted_namespace_admits_operator_and_runner_pods(cluster, crd, tmp_
                 "containers": [{"name": "c", "image": "busybox"}]}})
         assert rejected.value.status == 403 and "restricted" in rejected.value.body
         # the operator's pod template from the Deployment, created for real
-        deploy = next(d for d in yaml.safe_load_all((REPO / "manifests" / "base" / "deployment.yaml")
-                                                    .read_text()) if d["kind"] == "Deployment")
+        manifest = (REPO / "manifests" / "base" / "deployment.yaml").read_text()
+        deploy = next(d for d in yaml.safe_load_all(manifest) if d["kind"] == "Deployment")
         tpl = deploy["spec"]["template"]
         tpl["spec"]["serviceAccountName"] = "default"
         wait_for(lambda: core.read_namespaced_service_account("default", ns), timeout=30,

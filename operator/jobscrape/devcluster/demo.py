@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         api = config.new_client_from_config(config_file=str(cp.kubeconfig))
         crd = yaml.safe_load((REPO_ROOT / "crds" / "jobsources.jobscrape.io.yaml").read_text())
         client.ApiextensionsV1Api(api).create_custom_resource_definition(crd)
-        rbac = list(yaml.safe_load_all((REPO_ROOT / "manifests" / "base" / "rbac.yaml").read_text()))
+        rbac_file = REPO_ROOT / "manifests" / "base" / "rbac.yaml"
+        rbac = list(yaml.safe_load_all(rbac_file.read_text()))
         role = next(d for d in rbac if d["kind"] == "ClusterRole")
         rbac_api = client.RbacAuthorizationV1Api(api)
         for d in rbac:

@@ -1,0 +1,90 @@
+"""Pure builders: the CronJob, RBAC, claim and run-now Job made for a JobSource."""
+
+from __future__ import annotations
+
+from jobscrape.api.spec import JobSourceSpec
+from jobscrape.controller import builders
+from jobscrape.controller.diff import contains
+
+SRC = builders.SourceRef("jobs", "platform", "uid-1")
+OPTS = builders.OperatorOptions(runner_image="ghcr.io/jobscrape/jobscrape:1.0")
+BASE = {"schedule": "0 */6 * * *", "boards": [{"name": "a", "type": "greenhouse", "token": "a"}]}
+
+
+def _spec(**kw) -> JobSourceSpec:
+    return JobSourceSpec.model_validate({**BASE, **kw})
+
+
+def test_cronjob_carries_spec_and_restricted_pod():
+    cj = builders.build_cronjob(SRC, _spec(timeZone="UTC", suspend=True,
+                                           concurrencyPolicy="Allow",
+                                           startingDeadlineSeconds=60,
+                                           run={"timeoutSeconds": 120, "retries": 0}), OPTS)
+    s = cj["spec"]
+    assert (s["schedule"], s["timeZone"], s["suspend"], s["concurrencyPolicy"],
+            s["startingDeadlineSeconds"]) == ("0 */6 * * *", "UTC", True, "Allow", 60)
+    assert cj["metadata"]["ownerReferences"][0]["uid"] == "uid-1"
+    job = s["jobTemplate"]["spec"]
+    assert job["activeDeadlineSeconds"] == 120 and job["backoffLimit"] == 0
+    pod = job["template"]["spec"]
+    c = pod["containers"][0]
+    assert c["image"] == "ghcr.io/jobscrape/jobscrape:1.0"
+    assert c["args"] == ["run", "--namespace=jobs", "--name=platform",
+                         "--store=/var/lib/jobscrape/jobscrape.db"]
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert {v["name"] for v in pod["volumes"]} == {"tmp", "store"}
+    assert builders.SPEC_HASH_ANNOTATION in cj["metadata"]["annotations"]
+
+
+def test_spec_hash_changes_with_spec_and_drift_check_sees_it():
+    a = builders.build_cronjob(SRC, _spec(), OPTS)
+    b = builders.build_cronjob(SRC, _spec(schedule="@hourly"), OPTS)
+    h = builders.SPEC_HASH_ANNOTATION
+    assert a["metadata"]["annotations"][h] != b["metadata"]["annotations"][h]
+    assert builders.build_cronjob(SRC, _spec(), OPTS) == a  # deterministic
+    assert contains(a, builders.build_cronjob(SRC, _spec(), OPTS))
+    assert not contains(a, b)
+
+
+def test_postgres_store_uses_secret_env_and_no_claim():
+    spec = _spec(store={"postgres": {"dsnSecretRef": {"name": "pg", "key": "dsn"}}},
+                 notify=[{"name": "team-chat", "webhook": {
+                     "urlSecretRef": {"name": "hooks", "key": "d"}}}])
+    pod = builders.build_cronjob(SRC, spec, OPTS)["spec"]["jobTemplate"]["spec"]["template"]
+    env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
+    assert env["JOBSCRAPE_POSTGRES_DSN"]["valueFrom"]["secretKeyRef"] == {"name": "pg",
+                                                                          "key": "dsn"}
+    assert env["JOBSCRAPE_WEBHOOK_TEAM_CHAT"]["valueFrom"]["secretKeyRef"]["name"] == "hooks"
+    assert not any("store" == v["name"] for v in pod["spec"]["volumes"])
+    assert builders.build_store_claim(SRC, spec) is None
+
+
+def test_claim_ownership_follows_when_deleted():
+    keep = builders.build_store_claim(SRC, _spec())
+    assert "ownerReferences" not in keep["metadata"]
+    drop = builders.build_store_claim(SRC, _spec(store={"sqlite": {"whenDeleted": "Delete",
+                                                                   "size": "5Gi"}}))
+    assert drop["metadata"]["ownerReferences"][0]["kind"] == "JobSource"
+    assert drop["spec"]["resources"]["requests"]["storage"] == "5Gi"
+
+
+def test_role_is_least_privilege():
+    role = builders.build_role(SRC)
+    assert role["rules"] == [
+        {"apiGroups": ["jobscrape.io"], "resources": ["jobsources"],
+         "resourceNames": ["platform"], "verbs": ["get"]},
+        {"apiGroups": ["jobscrape.io"], "resources": ["jobsources/status"],
+         "resourceNames": ["platform"], "verbs": ["patch"]}]
+    rb = builders.build_role_binding(SRC)
+    assert rb["subjects"][0] == {"kind": "ServiceAccount", "name": "jobscrape-runner-platform",
+                                 "namespace": "jobs"}
+
+
+def test_run_now_job_is_owned_by_the_cronjob():
+    job = builders.build_run_now_job(SRC, _spec(), OPTS, "v1", "cj-uid")
+    assert job["metadata"]["ownerReferences"][0] == {
+        "apiVersion": "batch/v1", "kind": "CronJob", "name": "jobsource-platform",
+        "uid": "cj-uid", "controller": True, "blockOwnerDeletion": True}
+    assert job["spec"] == builders.job_spec(SRC, _spec(), OPTS)
