@@ -57,7 +57,7 @@ def test_postgres_store_uses_secret_env_and_no_claim():
     assert env["JOBSCRAPE_POSTGRES_DSN"]["valueFrom"]["secretKeyRef"] == {"name": "pg",
                                                                           "key": "dsn"}
     assert env["JOBSCRAPE_WEBHOOK_TEAM_CHAT"]["valueFrom"]["secretKeyRef"]["name"] == "hooks"
-    assert not any("store" == v["name"] for v in pod["spec"]["volumes"])
+    assert not any(v["name"] == "store" for v in pod["spec"]["volumes"])
     assert builders.build_store_claim(SRC, spec) is None
 
 
