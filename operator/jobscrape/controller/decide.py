@@ -100,3 +100,22 @@ def status_patch(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, 
 def _same_conditions(a: list[dict[str, Any]] | None, b: list[dict[str, Any]]) -> bool:
     key = {c.get("type"): c for c in a or []}
     return len(key) == len(b) and all(key.get(c["type"]) == c for c in b)
+
+
+def owned_change_needs_reconcile(event_type: str | None, managed_fields: list[dict[str, Any]]
+                                 | None, own_manager: str) -> bool:
+    """Whether a watch event on an owned object calls for reconciling its JobSource.
+
+    Deletions do; the initial listing and additions do not (the JobSource's own event covers
+    them); a modification does unless this operator made it (the latest managedFields entry
+    is its own), so the operator's writes do not echo back as work.
+    """
+    if event_type == "DELETED":
+        return True
+    if event_type in (None, "ADDED"):
+        return False
+    entries = [e for e in managed_fields or [] if e.get("time")]
+    if not entries:
+        return True
+    latest = max(entries, key=lambda e: str(e["time"]))
+    return latest.get("manager") != own_manager or latest.get("subresource") == "status"

@@ -12,7 +12,7 @@ from typing import Any
 
 import kopf
 
-from jobscrape.controller import builders, naming
+from jobscrape.controller import builders, decide, naming
 from jobscrape.controller.events import build_event
 from jobscrape.controller.reconciler import Reconciler
 from jobscrape.kubeclient import Kube, load_api_client
@@ -121,8 +121,11 @@ async def _on_source(type: str | None, body: kopf.Body, **_: Any) -> None:
 
 def _register_owned(group: str, version: str, plural: str) -> None:
     @kopf.on.event(group, version, plural, labels=MANAGED)
-    async def _on_owned(body: kopf.Body, **_: Any) -> None:
+    async def _on_owned(type: str | None, body: kopf.Body, **_: Any) -> None:
         RUNTIME.metrics.last_watch_event.set_to_current_time()
+        fields = body.metadata.get("managedFields")
+        if not decide.owned_change_needs_reconcile(type, fields, naming.FIELD_MANAGER):
+            return
         source = body.metadata.labels.get(naming.SOURCE_LABEL)
         await _reconcile(body.metadata.namespace, source)
 

@@ -81,13 +81,14 @@ class Reconciler:
             cj_status = None
         else:
             assert spec is not None
+            fresh = "observedGeneration" not in status  # never reconciled: nothing to read
             for obj in (builders.build_service_account(src), builders.build_role(src),
                         builders.build_role_binding(src)):
-                self._ensure(obj, out)
+                self._ensure(obj, out, fresh)
             claim = builders.build_store_claim(src, spec)
             if claim is not None:
-                self._ensure_exists(claim, out)
-            cronjob = self._ensure(builders.build_cronjob(src, spec, self.options), out)
+                self._ensure_exists(claim, out, fresh)
+            cronjob = self._ensure(builders.build_cronjob(src, spec, self.options), out, fresh)
             cj_status = cronjob.get("status") or {}
             wanted = (meta.get("annotations") or {}).get(naming.RUN_NOW_ANNOTATION)
             if wanted and wanted != run_now_handled:
@@ -121,11 +122,14 @@ class Reconciler:
             out.status_written = True
         return out
 
-    def _ensure(self, obj: Obj, out: Outcome) -> Obj:
-        """Create or re-apply `obj` unless the live one already carries it; return the live one."""
+    def _ensure(self, obj: Obj, out: Outcome, fresh: bool = False) -> Obj:
+        """Create or re-apply `obj` unless the live one already carries it; return the live one.
+        `fresh`: the source was never reconciled, so apply without reading first."""
         m = obj["metadata"]
         label = f"{obj['kind']}/{m['name']}"
         try:
+            if fresh:
+                raise NotFound(label)
             live = self.kube.get(obj["apiVersion"], obj["kind"], m["namespace"], m["name"])
         except NotFound:
             live = self.kube.apply(obj)
@@ -141,10 +145,12 @@ class Reconciler:
             self._emit_for(obj, "Normal", "CronJobUpdated", f"Updated CronJob {m['name']}")
         return live
 
-    def _ensure_exists(self, obj: Obj, out: Outcome) -> None:
+    def _ensure_exists(self, obj: Obj, out: Outcome, fresh: bool = False) -> None:
         """Create `obj` when absent; never change an existing one (PVC specs are immutable)."""
         m = obj["metadata"]
         try:
+            if fresh:
+                raise NotFound(m["name"])
             self.kube.get(obj["apiVersion"], obj["kind"], m["namespace"], m["name"])
         except NotFound:
             try:

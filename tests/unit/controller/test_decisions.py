@@ -101,3 +101,17 @@ def test_build_event_names_the_object_and_truncates():
                      "Warning", "InvalidSpec", "x" * 5000, NOW)
     assert ev["involvedObject"]["uid"] == "u" and ev["type"] == "Warning"
     assert len(ev["message"]) == 1024 and ev["metadata"]["name"].startswith("s.")
+
+
+def test_owned_change_needs_reconcile():
+    mine = [{"manager": "jobscrape-operator", "time": "2026-11-24T10:00:00Z"}]
+    other = [*mine, {"manager": "kubectl-edit", "time": "2026-11-24T10:05:00Z"}]
+    status = [*mine, {"manager": "kube-controller-manager", "time": "2026-11-24T10:06:00Z",
+                      "subresource": "status"}]
+    f = decide.owned_change_needs_reconcile
+    assert f("DELETED", mine, "jobscrape-operator")
+    assert not f(None, other, "jobscrape-operator")
+    assert not f("ADDED", other, "jobscrape-operator")
+    assert not f("MODIFIED", mine, "jobscrape-operator")
+    assert f("MODIFIED", other, "jobscrape-operator")
+    assert f("MODIFIED", status, "jobscrape-operator")
