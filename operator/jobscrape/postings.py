@@ -83,6 +83,31 @@ class Posting:
         return _jsonable(asdict(self))
 
 
+def posting_from_dict(d: dict[str, object]) -> Posting:
+    """Rebuild a Posting from `Posting.to_dict()` output (exact round trip)."""
+    sal = d.get("salary")
+    return Posting(
+        id=str(d["id"]), board=str(d["board"]), board_type=str(d["board_type"]),
+        source_id=str(d["source_id"]), title=str(d["title"]),
+        url=d.get("url"), apply_url=d.get("apply_url"),  # type: ignore[arg-type]
+        company=d.get("company"), department=d.get("department"),  # type: ignore[arg-type]
+        locations=tuple(d.get("locations") or ()),  # type: ignore[arg-type]
+        remote=Remote(d.get("remote") or "unknown"),
+        employment_type=EmploymentType(d.get("employment_type") or "unknown"),
+        salary=Salary(min=sal.get("min"), max=sal.get("max"), currency=sal.get("currency"),
+                      period=SalaryPeriod(sal.get("period") or "unknown"))
+        if isinstance(sal, dict) else None,
+        posted_at=_time(d.get("posted_at")), updated_at=_time(d.get("updated_at")),
+        description_html=str(d.get("description_html") or ""),
+        description_text=str(d.get("description_text") or ""),
+        content_hash=str(d.get("content_hash") or ""),
+    )
+
+
+def _time(v: object) -> datetime | None:
+    return datetime.fromisoformat(v) if isinstance(v, str) and v else None
+
+
 def posting_id(board_type: str, token: str, source_id: str) -> str:
     """The stable id of a posting."""
     return f"{board_type}:{token}:{source_id}"
