@@ -151,9 +151,9 @@ def test_kill_mid_run_leaves_store_before_or_after(tmp_path):
 
 def test_second_run_waits_then_gives_up(tmp_path):
     a, b = open_store(tmp_path / "l.db"), open_store(tmp_path / "l.db")
-    with a.lock("s"), pytest.raises(StoreLocked, match="another run holds the lock"):
-        with b.lock("s", timeout=0.5):
-            pass
+    with (a.lock("s"), pytest.raises(StoreLocked, match="another run holds the lock"),
+          b.lock("s", timeout=0.5)):
+        pass
     with b.lock("s", timeout=0.5):  # free again once the first run is done
         pass
 
