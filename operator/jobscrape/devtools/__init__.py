@@ -1,0 +1,1 @@
+"""Tools for tests and the demo: the local board server."""
