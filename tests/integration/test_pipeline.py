@@ -1,0 +1,98 @@
+"""One run end to end without a cluster: fetch from the board server, filter, store, diff."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from jobscrape.boards.base import BoardRef
+from jobscrape.devtools.boardserver import DEFAULT_FIXTURES, BoardServer
+from jobscrape.runner.fetch import FetchOptions
+from jobscrape.runner.pipeline import run_once
+from jobscrape.runner.report import result_of
+from jobscrape.store import open_store
+
+OPTS = FetchOptions(allow_private_networks=True, retries=1, backoff_base=0.01,
+                    requests_per_second_per_host=1000)
+
+
+def _gh(server, token):
+    return BoardRef(name=token, type="greenhouse", token=token,
+                    url=f"{server.url}/v1/boards/{token}/jobs")
+
+
+async def test_failing_board_is_partial_and_keeps_its_postings(boards, tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.migrate()
+    refs = [_gh(boards, "a"), _gh(boards, "b")]
+    first = await run_once("ns/src", refs, store, OPTS)
+    assert result_of(first.summary.boards) == "Succeeded" and first.diff.counts == (4, 0, 0)
+    boards.set_fault("b", status=500)
+    second = await run_once("ns/src", refs, store, OPTS)
+    assert result_of(second.summary.boards) == "PartiallyFailed"
+    assert second.diff.counts == (0, 0, 0)  # b's postings are not reported removed
+    assert store.board_counts("ns/src") == {"a": 2, "b": 2}
+    assert {b.name: b.postings for b in second.summary.boards} == {"a": 2, "b": 2}
+
+
+async def test_diffs_across_runs(tmp_path):
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(DEFAULT_FIXTURES, fixtures)
+    gh = fixtures / "greenhouse_jobs_content.json"
+    store = open_store(tmp_path / "s.db")
+    store.migrate()
+    with BoardServer(fixtures=fixtures) as server:
+        refs = [_gh(server, "vercel")]
+        assert (await run_once("s", refs, store, OPTS)).diff.counts == (2, 0, 0)
+        assert (await run_once("s", refs, store, OPTS)).diff.counts == (0, 0, 0)
+        doc = json.loads(gh.read_text())  # a variant of the copy, not of the fixture
+        doc["jobs"][0]["title"] = "Account Executive, Majors (EMEA)"
+        gh.write_text(json.dumps(doc))
+        server._cache.clear()
+        changed = await run_once("s", refs, store, OPTS)
+        assert changed.diff.counts == (0, 1, 0)
+        assert changed.diff.updated[0].title == "Account Executive, Majors (EMEA)"
+        del doc["jobs"][1]
+        gh.write_text(json.dumps(doc))
+        server._cache.clear()
+        gone = await run_once("s", refs, store, OPTS)
+        assert gone.diff.counts == (0, 0, 1)
+        assert (await run_once("s", refs, store, OPTS)).diff.counts == (0, 0, 0)
+
+
+async def test_filters_apply_before_storing(boards, tmp_path):
+    from jobscrape.api.spec import Filters
+
+    store = open_store(tmp_path / "s.db")
+    store.migrate()
+    out = await run_once("s", [_gh(boards, "vercel")], store, OPTS,
+                         filters=Filters.model_validate({"titles": {"include": ["Majors"]}}))
+    assert [p.title for p in store.open_postings("s")] == ["Account Executive, Majors"]
+    assert out.summary.fetched == 2 and out.diff.counts == (1, 0, 0)
+
+
+def _scrape(*args, cwd: Path) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).parent / "jobscrape"
+    return subprocess.run([str(exe), "scrape", "--allow-private-networks", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_scrape_cli_table_and_json(boards, tmp_path):
+    url = f"{boards.url}/v1/boards/vercel/jobs"
+    table = _scrape("--board", f"greenhouse:vercel={url}", cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    assert "2 postings (2 new)" in table.stdout and "Account Executive, Majors" in table.stdout
+    assert (tmp_path / "jobscrape.db").exists()
+    again = _scrape("--board", f"greenhouse:vercel={url}", "--format", "json", cwd=tmp_path)
+    rows = json.loads(again.stdout)
+    assert isinstance(rows, list) and len(rows) == 2
+    assert {r["new"] for r in rows} == {False}  # the second run knows them
+    assert rows[0]["id"].startswith("greenhouse:vercel:")
+
+
+def test_scrape_cli_rejects_bad_board_option(tmp_path):
+    bad = _scrape("--board", "monster:x", cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown type 'monster'" in bad.stderr
