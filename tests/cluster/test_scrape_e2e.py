@@ -62,6 +62,12 @@ def test_scheduled_run_writes_status_and_columns(cluster, crd, namespace, tmp_pa
             wait_for(lambda: co.get_namespaced_custom_object(
                 "jobscrape.io", "v1alpha1", namespace, "jobsources", "e2e")["status"]
                 .get("lastSuccessfulTime"), timeout=60, what="status.lastSuccessfulTime")
+            ev = wait_for(lambda: [e for e in client.CoreV1Api(cluster.api)
+                                   .list_namespaced_event(namespace).items
+                                   if e.reason == "RunPartiallyFailed"], timeout=30,
+                          what="a Warning event for the finished run")
+            assert ev[0].type == "Warning" and "created 5" in ev[0].message
+            assert ev[0].involved_object.name == "e2e"
             kubectl = shutil.which("kubectl")
             assert kubectl
             out = subprocess.run([kubectl, f"--kubeconfig={cluster.kubeconfig}", "get",

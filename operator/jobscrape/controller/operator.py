@@ -15,7 +15,7 @@ import kopf
 from jobscrape.controller import builders, decide, naming
 from jobscrape.controller.events import build_event
 from jobscrape.controller.reconciler import Reconciler
-from jobscrape.kubeclient import Kube, load_api_client
+from jobscrape.kubeclient import Conflict, Kube, load_api_client
 from jobscrape.metrics import OperatorMetrics, make_metrics
 
 log = logging.getLogger("jobscrape.operator")
@@ -43,9 +43,12 @@ RUNTIME = Runtime()
 
 
 def _emit(kube: Kube) -> Any:
-    def emit(involved: dict[str, Any], type_: str, reason: str, message: str) -> None:
+    def emit(involved: dict[str, Any], type_: str, reason: str, message: str,
+             key: str | None) -> None:
         try:
-            kube.create(build_event(involved, type_, reason, message, datetime.now(UTC)))
+            kube.create(build_event(involved, type_, reason, message, datetime.now(UTC), key))
+        except Conflict:
+            pass  # posted before (a keyed event, e.g. before a restart)
         except Exception as e:  # events are best effort
             log.warning("could not post event %s: %s", reason, e)
     return emit

@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobscrape.api.validate import parse_spec, validate_spec
-from jobscrape.controller import builders, decide, naming
+from jobscrape.controller import builders, decide, events, naming
 from jobscrape.controller.diff import contains
 from jobscrape.kubeclient import Conflict, Kube, NotFound
 
 log = logging.getLogger("jobscrape.operator")
 Obj = dict[str, Any]
-EventSink = Callable[[Obj, str, str, str], None]  # (source body, type, reason, message)
+# (involved object, type, reason, message, dedup key or None)
+EventSink = Callable[[Obj, str, str, str, str | None], None]
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Reconciler:
     emit: EventSink
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     _locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)
+    _announced: dict[tuple[str, str], str] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
     def reconcile(self, namespace: str, name: str) -> Outcome | None:
@@ -77,7 +79,7 @@ class Reconciler:
             prev = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"),
                         None)
             if not prev or prev.get("message") != old or prev.get("reason") != "InvalidSpec":
-                self.emit(body, "Warning", "InvalidSpec", old)
+                self.emit(body, "Warning", "InvalidSpec", old, None)
             cj_status = None
         else:
             assert spec is not None
@@ -98,10 +100,12 @@ class Reconciler:
                     self.kube.create(job)
                     out.run_now_started = job["metadata"]["name"]
                     self.emit(body, "Normal", "RunNow",
-                              f"Started Job {job['metadata']['name']} for run-now {wanted!r}")
+                              f"Started Job {job['metadata']['name']} for run-now {wanted!r}",
+                              None)
                 except Conflict:
                     pass  # already started for this value (e.g. before a restart)
                 run_now_handled = wanted
+        self._announce_run(body, status.get("lastRun"))
         obs = decide.Observed(
             generation=meta.get("generation"),
             cronjob_name=naming.cronjob_name(src.name),
@@ -121,6 +125,18 @@ class Reconciler:
                                          src.name, patch_body)
             out.status_written = True
         return out
+
+    def _announce_run(self, body: Obj, last_run: Obj | None) -> None:
+        """One event per finished run: Normal when it succeeded, Warning otherwise."""
+        if not last_run or not last_run.get("completionTime"):
+            return
+        m = body["metadata"]
+        key = f"{m['uid']}/{last_run.get('jobName')}/{last_run['completionTime']}"
+        if self._announced.get((m["namespace"], m["name"])) == key:
+            return
+        type_, reason, message = events.run_event(last_run)
+        self.emit(body, type_, reason, message, key)
+        self._announced[(m["namespace"], m["name"])] = key
 
     def _ensure(self, obj: Obj, out: Outcome, fresh: bool = False) -> Obj:
         """Create or re-apply `obj` unless the live one already carries it; return the live one.
@@ -164,4 +180,4 @@ class Reconciler:
         self.emit({"apiVersion": ref["apiVersion"], "kind": ref["kind"],
                    "metadata": {"name": ref["name"], "uid": ref["uid"],
                                 "namespace": owned["metadata"]["namespace"]}},
-                  type_, reason, message)
+                  type_, reason, message, None)

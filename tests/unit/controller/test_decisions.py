@@ -115,3 +115,18 @@ def test_owned_change_needs_reconcile():
     assert not f("MODIFIED", mine, "jobscrape-operator")
     assert f("MODIFIED", other, "jobscrape-operator")
     assert f("MODIFIED", status, "jobscrape-operator")
+
+
+def test_run_event_type_and_message():
+    from jobscrape.controller.events import run_event
+
+    ok = run_event({"jobName": "j-1", "result": "Succeeded", "fetched": 9, "created": 2,
+                    "updated": 1, "removed": 0, "durationSeconds": 1.5})
+    assert ok == ("Normal", "RunSucceeded",
+                  "Run j-1 Succeeded: fetched 9, created 2, updated 1, removed 0 in 1.5s")
+    assert run_event({"result": "Failed"})[:2] == ("Warning", "RunFailed")
+    keyed = build_event({"apiVersion": "v1", "kind": "X", "metadata": {
+        "name": "s", "namespace": "n", "uid": "u"}}, "Normal", "R", "m", NOW, key="k")
+    again = build_event({"apiVersion": "v1", "kind": "X", "metadata": {
+        "name": "s", "namespace": "n", "uid": "u"}}, "Normal", "R", "m", LATER, key="k")
+    assert keyed["metadata"]["name"] == again["metadata"]["name"]
