@@ -7,12 +7,13 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import start_operator
 from kubernetes import client
-from waiting import wait_for
 
 from jobscrape.devcluster import processes
 from jobscrape.devtools.boardserver import BoardServer
+
+from conftest import start_operator
+from waiting import wait_for
 
 pytestmark = pytest.mark.cluster
 
