@@ -100,6 +100,17 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+OPERATOR_FAMILIES = (
+    ("jobscrape_operator_reconcile_total", "result", "Reconciles by result (success, error)."),
+    ("jobscrape_operator_reconcile_errors_total", "", "Reconciles that raised an error."),
+    ("jobscrape_operator_reconcile_time_seconds", "", "Histogram of reconcile durations."),
+    ("jobscrape_operator_last_watch_event_timestamp_seconds", "",
+     "Unix time of the last watch event or successful resync (a stalled watch stops it)."),
+    ("jobscrape_operator_managed_sources", "", "JobSources the operator manages."),
+    ("jobscrape_build_info", "version", "Build information."),
+)
+
+
 class SourceIndex(Collector):
     """The latest body of each JobSource, kept from watch events; collects per-source series."""
 
