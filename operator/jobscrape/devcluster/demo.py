@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         while time.monotonic() < deadline:
             status = co.get_namespaced_custom_object(
                 "jobscrape.io", "v1alpha1", NAMESPACE, "jobsources", SOURCE).get("status") or {}
-            if status.get("lastRun"):
+            if status.get("lastRun") and status.get("lastSuccessfulTime"):
                 break
             if op.poll() is not None:
                 print(processes.tail(cp.log_path("operator"), 40))
@@ -135,11 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         print("$ kubectl get jobsources -n demo")
         print(_kubectl(cp.kubeconfig, "get", "jobsources", "-n", NAMESPACE))
         _print_postings(state)
+        if args.once:
+            print("(run without --once to keep the demo cluster up and use kubectl on it)")
+            return 0 if status.get("postings") else 1
         KUBECONFIG_COPY.write_text(cp.kubeconfig.read_text())
         print(f"Point kubectl at the demo cluster:  export KUBECONFIG={KUBECONFIG_COPY}")
         print(f"  kubectl get jobsources -A; kubectl describe jobsource -n {NAMESPACE} {SOURCE}")
-        if args.once:
-            return 0 if status.get("postings") else 1
         print("Running until Ctrl-C (the CronJob runs every 5 minutes).", flush=True)
         while True:
             time.sleep(3600)
@@ -165,7 +166,7 @@ def _print_postings(executor_state: Path) -> None:
         postings = [p.to_dict() for p in store.open_postings(f"{NAMESPACE}/{SOURCE}")]
     finally:
         store.close()
-    print(render(postings, set(), "table"))
+    print(render(postings, {p["id"] for p in postings}, "table"))  # the first run: all new
 
 
 if __name__ == "__main__":
