@@ -1,0 +1,22 @@
+"""The one-command demo works end to end and leaves nothing running."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.cluster
+
+
+def test_demo_once_prints_jobsources_and_postings():
+    out = subprocess.run([sys.executable, "-m", "jobscrape.devcluster.demo", "--once"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    lines = out.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("NAME "))
+    row = lines[header + 1].split()
+    assert row[0] == "fixture-boards" and row[3:5] == ["10", "17"]  # boards, postings
+    assert "17 postings (17 new)" in out.stdout
+    assert "Account Executive, Majors" in out.stdout
