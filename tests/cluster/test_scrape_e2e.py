@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from kubernetes import client
@@ -80,5 +82,12 @@ def test_scheduled_run_writes_status_and_columns(cluster, crd, namespace, tmp_pa
             assert row.split()[:5] == ["e2e", "*", "*", "*", "*"]
             assert row.split()[6:9] == ["3", "5", "5"]
             assert row.split()[10] == "True"
+            status = subprocess.run(
+                [shutil.which("jobscrape") or str(Path(sys.executable).parent / "jobscrape"),
+                 "status", "-A", f"--kubeconfig={cluster.kubeconfig}"],
+                capture_output=True, text=True, timeout=30)
+            assert status.returncode == 0, status.stderr
+            line = next(x for x in status.stdout.splitlines() if x.startswith(namespace))
+            assert "PartiallyFailed" in line and "gone(NotFound)" in line
         finally:
             processes.stop(op.proc)

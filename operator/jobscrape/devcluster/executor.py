@@ -196,8 +196,12 @@ class PodExecutor:
                              "Pod was active on the node longer than the specified deadline")
             else:
                 self._finish(pod, started, code, None, "")
-        except Exception:
+        except Exception as e:
             log.exception("running pod %s/%s failed", ns, name)
+            try:  # never leave a pod Pending or Running forever
+                self._finish(pod, None, 1, "ExecutorError", f"{type(e).__name__}: {e}"[:300])
+            except Exception:
+                log.exception("could not fail pod %s/%s", ns, name)
         finally:
             shutil.rmtree(pod_dir, ignore_errors=True)
 
@@ -209,8 +213,8 @@ class PodExecutor:
         mounts = self._mounts(pod, container, pod_dir)
         env = podenv.container_env(container, pod, lambda k, n: self._lookup(ns, k, n))
         env = {k: podenv.map_path(v, mounts) for k, v in env.items()}
-        argv = [podenv.map_path(a, mounts)
-                for a in podenv.container_argv(container, self.jobscrape_bin)]
+        entry, *rest = podenv.container_argv(container, self.jobscrape_bin)
+        argv = [entry, *(podenv.map_path(a, mounts) for a in rest)]  # entry is a host path
         base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(pod_dir),
                 "TMPDIR": str(pod_dir), "HOSTNAME": meta["name"], "LANG": "C.UTF-8"}
         if spec.get("automountServiceAccountToken", True):
@@ -306,7 +310,8 @@ class PodExecutor:
         }
         if started is None:
             status["startTime"] = finished
-        if reason in ("DeadlineExceeded", "ErrImageNotSupported", "CreateContainerConfigError"):
+        if reason in ("DeadlineExceeded", "ErrImageNotSupported", "CreateContainerConfigError",
+                      "ExecutorError"):
             status["reason"], status["message"] = reason, message
         self._patch_status(pod, status)
 
