@@ -19,6 +19,10 @@ def _cmd_version(args: argparse.Namespace) -> int:
 def _cmd_exec_test(args: argparse.Namespace) -> int:
     """A tiny command for the harness tests: print a line, exit with the given code."""
     print(args.message, flush=True)
+    if args.sleep:
+        import time
+
+        time.sleep(args.sleep)
     return int(args.exit_code)
 
 
@@ -91,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("selftest", help="print a message and exit with a code (harness checks)")
     p.add_argument("--message", default="jobscrape selftest")
     p.add_argument("--exit-code", type=int, default=0)
+    p.add_argument("--sleep", type=float, default=0.0, help="seconds to sleep before exiting")
     p.set_defaults(handler=_cmd_exec_test)
     return parser
 

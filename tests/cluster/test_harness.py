@@ -114,3 +114,35 @@ def test_deleting_cronjob_collects_jobs_and_pods(cluster, namespace):
              what="the garbage collector to delete the Job")
     wait_for(lambda: not core.list_namespaced_pod(namespace).items, timeout=60,
              what="the garbage collector to delete the Pods")
+
+
+def test_mounts_do_not_touch_the_entry_point_and_deadline_is_honoured(cluster, namespace):
+    """An emptyDir over the folder holding the installed jobscrape must not hide it; a pod
+    past its activeDeadlineSeconds is killed and fails with DeadlineExceeded."""
+    import sys
+    from pathlib import Path
+
+    batch, core = client.BatchV1Api(cluster.api), client.CoreV1Api(cluster.api)
+    venv_parent = str(Path(sys.executable).resolve().parents[2])
+
+    def job(name, args, deadline=None):
+        spec = _pod_spec(args)
+        spec.containers[0].volume_mounts = [client.V1VolumeMount(name="t", mount_path=venv_parent)]
+        spec.volumes = [client.V1Volume(name="t", empty_dir=client.V1EmptyDirVolumeSource())]
+        spec.active_deadline_seconds = deadline
+        batch.create_namespaced_job(namespace, client.V1Job(
+            metadata=client.V1ObjectMeta(name=name),
+            spec=client.V1JobSpec(backoff_limit=0,
+                                  template=client.V1PodTemplateSpec(spec=spec))))
+
+    def pod_of(name):
+        pods = core.list_namespaced_pod(
+            namespace, label_selector=f"batch.kubernetes.io/job-name={name}").items
+        return next((p for p in pods if p.status.phase in ("Succeeded", "Failed")), None)
+
+    job("mounted", ["selftest", "--message", "still here"])
+    job("too-slow", ["selftest", "--sleep", "60"], deadline=2)
+    ok = wait_for(lambda: pod_of("mounted"), timeout=60, what="the mounted pod to finish")
+    assert ok.status.phase == "Succeeded"
+    slow = wait_for(lambda: pod_of("too-slow"), timeout=60, what="the slow pod to be killed")
+    assert slow.status.phase == "Failed" and slow.status.reason == "DeadlineExceeded"
