@@ -3,6 +3,7 @@ namespace per test. The control plane starts only when a test asks for it."""
 
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,16 @@ from jobscrape.devcluster.controlplane import ControlPlane
 from jobscrape.devcluster.executor import start_executor
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (a CI timeout, `kill`) interrupts like Ctrl-C, so fixtures still tear down the
+    control plane and its temp dir."""
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 @dataclass
