@@ -64,13 +64,13 @@ def _rss_peak_mib(pid: int) -> float:
     return float("nan")
 
 
-def _writes(audit: Path, user: str, start_line: int = 0) -> tuple[int, collections.Counter]:
+def _writes(audit: Path, user: str, start_line: int = 0, verbs: tuple[str, ...] = (
+        "create", "update", "patch", "delete")) -> tuple[int, collections.Counter]:
     per: collections.Counter[str] = collections.Counter()
     lines = audit.read_text().splitlines()
     for line in lines[start_line:]:
         ev = json.loads(line)
-        if ev.get("user", {}).get("username") == user and ev.get("verb") in (
-                "create", "update", "patch", "delete"):
+        if ev.get("user", {}).get("username") == user and ev.get("verb") in verbs:
             ref = ev.get("objectRef", {})
             per[f"{ev['verb']} {ref.get('resource')}"
                 f"{'/' + ref['subresource'] if ref.get('subresource') else ''}"] += 1
@@ -137,6 +137,9 @@ def main() -> int:
             mark, per = _writes(cp.audit_log, user)
             print(f"writes per JobSource: {sum(per.values()) / n:.2f} "
                   f"({', '.join(f'{k}: {v}' for k, v in sorted(per.items()))})", flush=True)
+            _, reads = _writes(cp.audit_log, user, verbs=("get", "list"))
+            print(f"reads per JobSource: {sum(reads.values()) / n:.2f} "
+                  f"({', '.join(f'{k}: {v}' for k, v in sorted(reads.items()))})", flush=True)
             time.sleep(args.resync_seconds + 10)
             _, idle = _writes(cp.audit_log, user, mark)
             print(f"writes during one idle resync ({args.resync_seconds:.0f}s + 10s): "

@@ -39,9 +39,9 @@ apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived"]
 rules:
-  - level: Metadata
-    verbs: ["create", "update", "patch", "delete", "deletecollection"]
   - level: None
+    verbs: ["watch"]
+  - level: Metadata
 """
 
 
