@@ -119,6 +119,8 @@ async def _on_source(type: str | None, body: kopf.Body, **_: Any) -> None:
         RUNTIME.metrics.sources.remove(body.metadata.namespace or "", body.metadata.name or "")
         return
     RUNTIME.metrics.sources.update(body)
+    if RUNTIME.reconciler is not None and RUNTIME.reconciler.is_current(body):
+        return  # our own status write echoing back
     await _reconcile(body.metadata.namespace, body.metadata.name)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +20,24 @@ log = logging.getLogger("jobscrape.operator")
 Obj = dict[str, Any]
 # (involved object, type, reason, message, dedup key or None)
 EventSink = Callable[[Obj, str, str, str, str | None], None]
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    return v
+
+
+def _fingerprint(body: Obj) -> str:
+    """What a reconcile depends on: identity, spec generation, run-now and the whole status."""
+    body = _plain(body)  # kopf hands over read-only views
+    m = body.get("metadata") or {}
+    raw = json.dumps([m.get("uid"), m.get("generation"),
+                      (m.get("annotations") or {}).get(naming.RUN_NOW_ANNOTATION),
+                      body.get("status")], sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 @dataclass
@@ -41,6 +61,14 @@ class Reconciler:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     _locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)
     _announced: dict[tuple[str, str], str] = field(default_factory=dict)
+    _seen: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def is_current(self, body: Obj) -> bool:
+        """Whether this JobSource looks exactly as it did after our last reconcile of it (our
+        own status write echoing back): nothing to do. Owned-object drift and the periodic
+        resync reconcile regardless."""
+        m = body.get("metadata") or {}
+        return self._seen.get((m.get("namespace"), m.get("name"))) == _fingerprint(body)
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
     def reconcile(self, namespace: str, name: str) -> Outcome | None:
@@ -53,6 +81,8 @@ class Reconciler:
             except NotFound:
                 with self._guard:
                     self._locks.pop((namespace, name), None)
+                self._seen.pop((namespace, name), None)
+                self._announced.pop((namespace, name), None)
                 return None
             if body["metadata"].get("deletionTimestamp"):
                 return None
@@ -118,12 +148,14 @@ class Reconciler:
         )
         desired = decide.operator_status(status, obs, problems, self.clock())
         patch = decide.status_patch(status, desired)
+        after = body
         if patch is not None:
             patch_body = {"metadata": {"resourceVersion": meta["resourceVersion"]},
                           "status": patch}
-            self.kube.merge_patch_status(builders.API_VERSION, builders.KIND, src.namespace,
-                                         src.name, patch_body)
+            after = self.kube.merge_patch_status(builders.API_VERSION, builders.KIND,
+                                                 src.namespace, src.name, patch_body)
             out.status_written = True
+        self._seen[(src.namespace, src.name)] = _fingerprint(after)
         return out
 
     def _announce_run(self, body: Obj, last_run: Obj | None) -> None:
