@@ -17,6 +17,7 @@ def test_demo_once_prints_jobsources_and_postings():
     lines = out.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("NAME "))
     row = lines[header + 1].split()
-    assert row[0] == "fixture-boards" and row[3:5] == ["10", "17"]  # boards, postings
+    # NAME, SCHEDULE (5 fields), BOARDS, POSTINGS, NEW, ...
+    assert row[0] == "fixture-boards" and row[6:9] == ["10", "17", "17"]
     assert "17 postings (17 new)" in out.stdout
     assert "Account Executive, Majors" in out.stdout
