@@ -3,33 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 from jobscrape import __version__
 
 Handler = Callable[[argparse.Namespace], int]
 
+# name, help, module with add_arguments(parser) and run(args) -> exit code
+SUBCOMMANDS = (
+    ("operator", "run the operator (kopf)", "jobscrape.controller.main"),
+    ("run", "one scrape run for a JobSource (what the CronJob pod runs)", "jobscrape.runner.main"),
+    ("scrape", "scrape boards locally and print the postings", "jobscrape.scrape"),
+    ("status", "print the sources' last runs, postings and next runs", "jobscrape.statuscmd"),
+)
+
 
 def _cmd_version(args: argparse.Namespace) -> int:
     print(__version__)
     return 0
-
-
-def _cmd_exec_test(args: argparse.Namespace) -> int:
-    """A tiny command for the harness tests: print a line, exit with the given code."""
-    print(args.message, flush=True)
-    if args.sleep:
-        import time
-
-        time.sleep(args.sleep)
-    return int(args.exit_code)
-
-
-def _cmd_operator(args: argparse.Namespace) -> int:
-    from jobscrape.controller import main as operator_main
-
-    return operator_main.run(args)
 
 
 def _cmd_crd(args: argparse.Namespace) -> int:
@@ -39,22 +33,12 @@ def _cmd_crd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from jobscrape.runner import main as runner_main
-
-    return runner_main.run(args)
-
-
-def _cmd_scrape(args: argparse.Namespace) -> int:
-    from jobscrape import scrape
-
-    return scrape.run(args)
-
-
-def _cmd_status(args: argparse.Namespace) -> int:
-    from jobscrape import statuscmd
-
-    return statuscmd.run(args)
+def _cmd_selftest(args: argparse.Namespace) -> int:
+    """A tiny command for the harness tests: print a line, sleep, exit with the given code."""
+    print(args.message, flush=True)
+    if args.sleep:
+        time.sleep(args.sleep)
+    return int(args.exit_code)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,41 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jobscrape", description=__doc__)
     parser.add_argument("--version", action="version", version=f"jobscrape {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("version", help="print the version")
-    p.set_defaults(handler=_cmd_version)
-
-    p = sub.add_parser("crd", help="print the JobSource CustomResourceDefinition")
-    p.set_defaults(handler=_cmd_crd)
-
-    from jobscrape.controller.main import add_arguments as operator_arguments
-
-    p = sub.add_parser("operator", help="run the operator (kopf)")
-    operator_arguments(p)
-    p.set_defaults(handler=_cmd_operator)
-
-    from jobscrape.runner.main import add_arguments as run_arguments
-    from jobscrape.scrape import add_arguments as scrape_arguments
-
-    p = sub.add_parser("run", help="one scrape run for a JobSource (what the CronJob pod runs)")
-    run_arguments(p)
-    p.set_defaults(handler=_cmd_run)
-
-    p = sub.add_parser("scrape", help="scrape boards locally and print the postings")
-    scrape_arguments(p)
-    p.set_defaults(handler=_cmd_scrape)
-
-    from jobscrape.statuscmd import add_arguments as status_arguments
-
-    p = sub.add_parser("status", help="print the sources' last runs, postings and next runs")
-    status_arguments(p)
-    p.set_defaults(handler=_cmd_status)
-
+    sub.add_parser("version", help="print the version").set_defaults(handler=_cmd_version)
+    sub.add_parser("crd", help="print the JobSource CustomResourceDefinition").set_defaults(
+        handler=_cmd_crd)
+    for name, help_text, module_name in SUBCOMMANDS:
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=help_text)
+        module.add_arguments(p)
+        p.set_defaults(handler=module.run)
     p = sub.add_parser("selftest", help="print a message and exit with a code (harness checks)")
     p.add_argument("--message", default="jobscrape selftest")
     p.add_argument("--exit-code", type=int, default=0)
     p.add_argument("--sleep", type=float, default=0.0, help="seconds to sleep before exiting")
-    p.set_defaults(handler=_cmd_exec_test)
+    p.set_defaults(handler=_cmd_selftest)
     return parser
 
 
