@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -80,7 +80,24 @@ class Posting:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (enums as values, times as ISO 8601)."""
-        return _jsonable(asdict(self))
+        return {
+            "id": self.id, "board": self.board, "board_type": self.board_type,
+            "source_id": self.source_id, "title": self.title, "url": self.url,
+            "apply_url": self.apply_url, "company": self.company,
+            "department": self.department, "locations": list(self.locations),
+            "remote": self.remote.value, "employment_type": self.employment_type.value,
+            "salary": _salary_dict(self.salary),
+            "posted_at": self.posted_at.isoformat() if self.posted_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "description_html": self.description_html,
+            "description_text": self.description_text, "content_hash": self.content_hash,
+        }
+
+
+def _salary_dict(s: Salary | None) -> dict[str, object] | None:
+    if s is None:
+        return None
+    return {"min": s.min, "max": s.max, "currency": s.currency, "period": s.period.value}
 
 
 def posting_from_dict(d: dict[str, object]) -> Posting:
@@ -113,18 +130,12 @@ def posting_id(board_type: str, token: str, source_id: str) -> str:
     return f"{board_type}:{token}:{source_id}"
 
 
-_HASHED_FIELDS = (
-    "title", "url", "apply_url", "company", "department", "locations", "remote",
-    "employment_type", "salary", "description_html",
-)
-
-
 def content_hash(p: Posting) -> str:
     """A hash of what a reader sees of the posting; changes when that content changes."""
-    d = _jsonable({k: getattr(p, k) for k in _HASHED_FIELDS})
-    if isinstance(d.get("salary"), Salary):  # pragma: no cover - asdict path handles it
-        d["salary"] = asdict(d["salary"])
-    raw = json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    seen = [p.title, p.url, p.apply_url, p.company, p.department, list(p.locations),
+            p.remote.value, p.employment_type.value, _salary_dict(p.salary),
+            p.description_html]
+    raw = json.dumps(seen, separators=(",", ":"), ensure_ascii=False)
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
@@ -132,17 +143,3 @@ def with_hash(p: Posting) -> Posting:
     """The same posting with its content_hash filled in."""
     object.__setattr__(p, "content_hash", content_hash(p))
     return p
-
-
-def _jsonable(v: object) -> object:
-    if isinstance(v, dict):
-        return {k: _jsonable(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, enum.Enum):
-        return v.value
-    if isinstance(v, datetime):
-        return v.isoformat()
-    if isinstance(v, Salary):
-        return _jsonable(asdict(v))
-    return v

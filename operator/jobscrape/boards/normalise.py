@@ -133,7 +133,7 @@ def build_posting(
 # ----------------------------------------------------------------------------- HTML and text
 
 _CLEANER = nh3.Cleaner()
-_TEXT_CLEANER = nh3.Cleaner(tags=set())
+_TAGS = re.compile(r"<[^>]*>")
 # Where a reader sees a line break, in nh3's output (lower-case tags, closing tags bare).
 _BREAKS = re.compile(
     r"</(?:p|div|li|h[1-6]|tr|ul|ol|dl|dt|dd|table|blockquote|pre|section|article|header"
@@ -171,7 +171,9 @@ def html_to_text(sanitised: str) -> str:
     """
     if not sanitised:
         return ""
-    text = html.unescape(_TEXT_CLEANER.clean(_BREAKS.sub("\n", sanitised)))
+    # sanitised HTML is well formed (quotes and brackets in text and attributes are
+    # escaped), so dropping tags is a plain substitution: no second sanitiser pass
+    text = html.unescape(_TAGS.sub("", _BREAKS.sub("\n", sanitised)))
     return "\n".join(filter(None, (" ".join(line.split()) for line in text.split("\n"))))
 
 

@@ -61,7 +61,7 @@ class BoardFetch:
 
     board: BoardRef
     ok: bool
-    postings: list[Posting]
+    postings: list[Posting] = field(repr=False)  # large: keep reprs (and logs) short
     not_modified: bool
     http_status: int | None
     state: State

@@ -11,7 +11,6 @@ from typing import Any
 from jobscrape.boards import get_adapter
 from jobscrape.boards.base import BoardRef
 from jobscrape.filters import compile_filters
-from jobscrape.postings import Posting
 from jobscrape.runner.fetch import BoardFetch, FetchOptions, Validators, fetch_boards
 from jobscrape.runner.report import BoardRun, RunSummary
 from jobscrape.store import BoardOutcome, RunDiff, Store
@@ -24,9 +23,8 @@ class RunOutput:
     """A finished run: its summary for status, the diff for notifications, the raw fetches."""
 
     summary: RunSummary
-    diff: RunDiff
-    fetches: list[BoardFetch]
-    postings: list[Posting] = field(default_factory=list)
+    diff: RunDiff = field(repr=False)  # large: asyncio.run reprs its result (cpython#112559)
+    fetches: list[BoardFetch] = field(repr=False)
 
 
 async def run_once(

@@ -38,9 +38,9 @@ class BoardOutcome:
 class RunDiff:
     """What one run changed."""
 
-    created: list[Posting] = field(default_factory=list)
-    updated: list[Posting] = field(default_factory=list)
-    removed: list[Posting] = field(default_factory=list)
+    created: list[Posting] = field(default_factory=list, repr=False)
+    updated: list[Posting] = field(default_factory=list, repr=False)
+    removed: list[Posting] = field(default_factory=list, repr=False)
 
     @property
     def counts(self) -> tuple[int, int, int]:
