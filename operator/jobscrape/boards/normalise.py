@@ -134,6 +134,8 @@ def build_posting(
 
 _CLEANER = nh3.Cleaner()
 _TAGS = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[^\S\n]+")  # white space but line breaks
+_NEWLINES = re.compile(r"\s*\n\s*")  # a line break with the blank around it
 # Where a reader sees a line break, in nh3's output (lower-case tags, closing tags bare).
 _BREAKS = re.compile(
     r"</(?:p|div|li|h[1-6]|tr|ul|ol|dl|dt|dd|table|blockquote|pre|section|article|header"
@@ -174,7 +176,7 @@ def html_to_text(sanitised: str) -> str:
     # sanitised HTML is well formed (quotes and brackets in text and attributes are
     # escaped), so dropping tags is a plain substitution: no second sanitiser pass
     text = html.unescape(_TAGS.sub("", _BREAKS.sub("\n", sanitised)))
-    return "\n".join(filter(None, (" ".join(line.split()) for line in text.split("\n"))))
+    return _NEWLINES.sub("\n", _SPACES.sub(" ", text)).strip()
 
 
 def describe(fragment: str | None) -> tuple[str, str]:
