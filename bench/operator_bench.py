@@ -16,6 +16,7 @@ import argparse
 import collections
 import concurrent.futures
 import json
+import os
 import sys
 import tempfile
 import time
@@ -62,6 +63,11 @@ def _rss_peak_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _writes(audit: Path, user: str, start_line: int = 0, verbs: tuple[str, ...] = (
@@ -130,6 +136,8 @@ def main() -> int:
                     return 1
                 time.sleep(1.0)
             total = time.perf_counter() - t0
+            busy = _cpu_seconds(op.pid)
+            print(f"operator CPU time until then: {busy:.1f}s (one Python process, one GIL)")
             print(f"operator: {n} JobSources created in {create_time:.1f}s; every CronJob "
                   f"present and every source Ready after {total:.1f}s "
                   f"({total / floor:.2f}x the floor)", flush=True)
