@@ -41,15 +41,22 @@ class Conflict(RuntimeError):
     """The object changed since it was read (409), or already exists on create."""
 
 
+POOL_SIZE = 64  # >= the reconcile threads, so connections are reused, not re-handshaken
+
+
 def load_api_client(kubeconfig: str | None = None) -> client.ApiClient:
-    """An API client from a kubeconfig path, $KUBECONFIG, or the in-cluster service account."""
+    """An API client from a kubeconfig path, $KUBECONFIG, or the in-cluster service account,
+    with a connection pool large enough for the operator's threads."""
+    cfg = client.Configuration()
     if kubeconfig:
-        return config.new_client_from_config(config_file=kubeconfig)
-    try:
-        config.load_incluster_config()
-        return client.ApiClient()
-    except config.ConfigException:
-        return config.new_client_from_config()
+        config.load_kube_config(config_file=kubeconfig, client_configuration=cfg)
+    else:
+        try:
+            config.load_incluster_config(client_configuration=cfg)
+        except config.ConfigException:
+            config.load_kube_config(client_configuration=cfg)
+    cfg.connection_pool_maxsize = POOL_SIZE
+    return client.ApiClient(cfg)
 
 
 def collection_path(api_version: str, kind: str, namespace: str) -> str:
