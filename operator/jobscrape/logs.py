@@ -5,15 +5,20 @@ from __future__ import annotations
 import logging
 import sys
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
 class _SourceContext(logging.Filter):
-    """Prefix text lines with namespace/name when a record is about a source."""
+    """Give records about a source `namespace` and `jobsource` (also kopf's, which carry a
+    `k8s_ref`), and a `[ns/name] ` prefix for text lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        ref = getattr(record, "k8s_ref", None)
+        if isinstance(ref, dict) and not hasattr(record, "jobsource"):
+            record.namespace, record.jobsource = ref.get("namespace"), ref.get("name")
         ns, name = getattr(record, "namespace", None), getattr(record, "jobsource", None)
         record.source = f"[{ns}/{name}] " if ns and name else ""
         return True
@@ -22,12 +27,13 @@ class _SourceContext(logging.Filter):
 def configure(fmt: str = "text", level: str = "INFO") -> None:
     """Send logs to stderr as text or JSON (one object per line)."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_SourceContext())
     if fmt == "json":
         handler.setFormatter(JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            reserved_attrs=[*RESERVED_ATTRS, "source", "k8s_ref", "k8s_skip"]))
     else:
-        handler.addFilter(_SourceContext())
         handler.setFormatter(logging.Formatter(
             "%(asctime)s %(levelname)-7s %(name)s: %(source)s%(message)s"))
     root = logging.getLogger()
