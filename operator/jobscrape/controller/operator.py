@@ -78,7 +78,11 @@ async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.watching.connect_timeout = 10
     settings.networking.request_timeout = 60
     settings.networking.connect_timeout = 10
-    settings.batching.worker_limit = RUNTIME.threads * 2
+    # kopf keeps one worker per object for idle_timeout after its last event; with a worker
+    # limit those idle workers would block new objects, so: no limit (the thread pool bounds
+    # the real work) and a short idle time (fewer tasks held in memory)
+    settings.batching.worker_limit = None
+    settings.batching.idle_timeout = 1.0
     asyncio.get_running_loop().set_default_executor(
         concurrent.futures.ThreadPoolExecutor(RUNTIME.threads, thread_name_prefix="reconcile"))
     kube = Kube(load_api_client(RUNTIME.kubeconfig), field_manager=naming.FIELD_MANAGER)
