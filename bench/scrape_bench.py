@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import cProfile
 import io
 import json
@@ -46,6 +45,7 @@ import httpx
 
 from jobscrape import __version__
 from jobscrape.boards import BOARD_TYPES, BoardRef, get_adapter
+from jobscrape.devtools.boardserver import clone_items
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "boards"
@@ -74,20 +74,6 @@ FIXTURE_OF: dict[str, str] = {
 
 
 # --- payloads --------------------------------------------------------------------------------
-def clone_items(items: list[dict[str, Any]], n: int, id_key: str, title_key: str
-                ) -> list[dict[str, Any]]:
-    """`n` entries cloned round-robin from `items`, each with a new id and title (the board
-    server's `scale` does the same)."""
-    out = []
-    for i in range(n):
-        item = copy.deepcopy(items[i % len(items)])
-        base = item[id_key]
-        item[id_key] = base * 100000 + i if isinstance(base, int) else f"{base}-{i}"
-        item[title_key] = f"{item[title_key]} #{i}"
-        out.append(item)
-    return out
-
-
 def scaled_payload(board_type: str, n: int) -> bytes:
     """The fixture of a scalable board type with `n` postings, serialised as the server does."""
     name, key, id_key, title_key = SCALABLE[board_type]

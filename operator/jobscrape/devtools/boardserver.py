@@ -27,6 +27,20 @@ from aiohttp import web
 DEFAULT_FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "boards"
 
 
+def clone_items(items: list[dict[str, Any]], n: int, id_key: str, title_key: str
+                ) -> list[dict[str, Any]]:
+    """`n` real entries cloned round-robin, each with a new id and title (nothing else
+    changes, so the format stays the captured one)."""
+    out = []
+    for i in range(n):
+        item = copy.deepcopy(items[i % len(items)])
+        base = item[id_key]
+        item[id_key] = base * 100000 + i if isinstance(base, int) else f"{base}-{i}"
+        item[title_key] = f"{item[title_key]} #{i}"
+        out.append(item)
+    return out
+
+
 @dataclass
 class Fault:
     """What to do wrong for one board token."""
@@ -138,17 +152,6 @@ class BoardServer:
     def _json(self, name: str) -> Any:
         return json.loads(self._raw(name))
 
-    @staticmethod
-    def _clone(items: list[dict[str, Any]], n: int, id_key: str, title_key: str
-               ) -> list[dict[str, Any]]:
-        out = []
-        for i in range(n):
-            item = copy.deepcopy(items[i % len(items)])
-            base = item[id_key]
-            item[id_key] = base * 100000 + i if isinstance(base, int) else f"{base}-{i}"
-            item[title_key] = f"{item[title_key]} #{i}"
-            out.append(item)
-        return out
 
     # --- handlers --------------------------------------------------------------------------
     async def _serve(self, request: web.Request, body: bytes, content_type: str
@@ -208,7 +211,7 @@ class BoardServer:
             return await self._serve(request, self._raw("greenhouse_jobs_content.json"),
                                      "application/json")
         doc = self._json("greenhouse_jobs_content.json")
-        doc["jobs"] = self._clone(doc["jobs"], n, "id", "title")
+        doc["jobs"] = clone_items(doc["jobs"], n, "id", "title")
         doc.setdefault("meta", {})["total"] = n
         return await self._serve(request, json.dumps(doc).encode(), "application/json")
 
@@ -216,7 +219,7 @@ class BoardServer:
         items = self._json("lever_postings.json")
         n = self._scale(request.match_info["token"])
         if n:
-            items = self._clone(items, n, "id", "text")
+            items = clone_items(items, n, "id", "text")
         skip = int(request.query.get("skip", 0))
         limit = int(request.query.get("limit", len(items) or 1))
         return await self._serve(request, json.dumps(items[skip:skip + limit]).encode(),
@@ -228,7 +231,7 @@ class BoardServer:
             return await self._serve(request, self._raw("ashby_job_board.json"),
                                      "application/json")
         doc = self._json("ashby_job_board.json")
-        doc["jobs"] = self._clone(doc["jobs"], n, "id", "title")
+        doc["jobs"] = clone_items(doc["jobs"], n, "id", "title")
         return await self._serve(request, json.dumps(doc).encode(), "application/json")
 
     async def _workable(self, request: web.Request) -> web.StreamResponse:
