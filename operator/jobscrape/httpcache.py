@@ -1,4 +1,5 @@
-"""HTTP cache validators kept per board between runs (ETag / Last-Modified)."""
+"""Validators kept per board between runs: ETag / Last-Modified for conditional requests, and
+the digest of the last body, so an unchanged board is neither parsed nor written again."""
 
 from __future__ import annotations
 
@@ -11,3 +12,5 @@ class Validators:
 
     etag: str | None = None
     last_modified: str | None = None
+    digest: str | None = None  # sha256 of a single-page board's body: unchanged bytes, no parse
+    filters: str | None = None  # fingerprint of the filters the stored postings went through

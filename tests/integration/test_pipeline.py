@@ -96,3 +96,22 @@ def test_scrape_cli_table_and_json(boards, tmp_path):
 def test_scrape_cli_rejects_bad_board_option(tmp_path):
     bad = _scrape("--board", "monster:x", cwd=tmp_path)
     assert bad.returncode == 2 and "unknown type 'monster'" in bad.stderr
+
+
+async def test_unchanged_board_is_not_parsed_again_unless_filters_change(boards, tmp_path):
+    from jobscrape.api.spec import Filters
+
+    store = open_store(tmp_path / "s.db")
+    store.migrate()
+    refs = [_gh(boards, "vercel")]
+    first = await run_once("s", refs, store, OPTS)
+    assert not first.fetches[0].not_modified and first.diff.counts == (2, 0, 0)
+    second = await run_once("s", refs, store, OPTS)
+    assert second.fetches[0].not_modified and second.fetches[0].message == "unchanged"
+    assert second.diff.counts == (0, 0, 0) and store.board_counts("s") == {"vercel": 2}
+    narrower = Filters.model_validate({"titles": {"include": ["Majors"]}})
+    third = await run_once("s", refs, store, OPTS, filters=narrower)
+    assert not third.fetches[0].not_modified  # new filters: fetched, parsed, filtered anew
+    assert third.diff.counts == (0, 0, 1) and store.board_counts("s") == {"vercel": 1}
+    fourth = await run_once("s", refs, store, OPTS, filters=narrower)
+    assert fourth.fetches[0].not_modified and store.board_counts("s") == {"vercel": 1}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +29,13 @@ class RunOutput:
     fetches: list[BoardFetch] = field(repr=False)
 
 
+def filters_fingerprint(filters: Any) -> str:
+    """A digest of the filters (pydantic model, or None) the stored postings went through."""
+    dump = filters.model_dump(mode="json") if hasattr(filters, "model_dump") else filters
+    raw = json.dumps(dump, sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
 async def run_once(
     source: str,
     boards: list[BoardRef],
@@ -43,10 +52,11 @@ async def run_once(
         started = clock()
         run_id = uuid.uuid4().hex
         stored = store.validators(source)
+        fp = filters_fingerprint(filters)
         by_url: dict[str, Validators] = {}
         for b in boards:
             v = stored.get(b.name)
-            if v is not None:
+            if v is not None and v.filters == fp:  # other filters: fetch and filter anew
                 by_url[get_adapter(b.type).first_url(b)] = v
         fetches = await fetch_boards(boards, options, validators=by_url,
                                      on_board_done=on_board_done)
@@ -57,7 +67,8 @@ async def run_once(
             outcomes.append(BoardOutcome(
                 board=f.board.name, board_type=f.board.type, complete=f.ok,
                 not_modified=f.not_modified, postings=postings, state=f.state,
-                http_status=f.http_status, message=f.message, validators=f.validators))
+                http_status=f.http_status, message=f.message,
+                validators=replace(f.validators, filters=fp) if f.validators else None))
         diff = store.apply_run(source, run_id, outcomes, now)
         counts = store.board_counts(source)
         finished = clock()
@@ -65,7 +76,9 @@ async def run_once(
         job_name=job_name, started=started, finished=finished,
         fetched=sum(len(f.postings) for f in fetches),
         created=len(diff.created), updated=len(diff.updated), removed=len(diff.removed),
-        boards=[BoardRun(name=f.board.name, type=f.board.type, state=f.state,
+        boards=[BoardRun(name=f.board.name, type=f.board.type,
+                         state=("Empty" if f.not_modified and not counts.get(f.board.name)
+                                else f.state),
                          postings=counts.get(f.board.name, 0), http_status=f.http_status,
                          message=f.message) for f in fetches],
     )

@@ -54,6 +54,10 @@ MIGRATIONS: list[tuple[int, str]] = [
             FOREIGN KEY (source, run_id) REFERENCES runs (source, run_id) ON DELETE CASCADE
         );
     """),
+    (2, """
+        ALTER TABLE boards ADD COLUMN body_digest TEXT;
+        ALTER TABLE boards ADD COLUMN filters_fp TEXT;
+    """),
 ]
 
 LATEST = MIGRATIONS[-1][0]

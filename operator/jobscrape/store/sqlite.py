@@ -97,9 +97,11 @@ class SqliteStore:
     def validators(self, source: str) -> dict[str, Validators]:
         """ETag / Last-Modified per board from earlier runs."""
         rows = self.db.execute(
-            "SELECT board, etag, last_modified FROM boards WHERE source = ? AND "
-            "(etag IS NOT NULL OR last_modified IS NOT NULL)", (source,))
-        return {b: Validators(etag=e, last_modified=lm) for b, e, lm in rows}
+            "SELECT board, etag, last_modified, body_digest, filters_fp FROM boards WHERE "
+            "source = ? AND (etag IS NOT NULL OR last_modified IS NOT NULL OR "
+            "body_digest IS NOT NULL)", (source,))
+        return {b: Validators(etag=e, last_modified=lm, digest=d, filters=f)
+                for b, e, lm, d, f in rows}
 
     def open_postings(self, source: str, board: str | None = None) -> list[Posting]:
         """Postings not closed, ordered by board then id."""
@@ -203,18 +205,22 @@ class SqliteStore:
         v = o.validators
         db.execute(
             "INSERT INTO boards (source, board, board_type, state, http_status, message, etag, "
-            "last_modified, last_success, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "last_modified, body_digest, filters_fp, last_success, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (source, board) DO UPDATE SET board_type = excluded.board_type, "
             "state = excluded.state, http_status = excluded.http_status, "
             "message = excluded.message, "
             "etag = CASE WHEN ? THEN excluded.etag ELSE boards.etag END, "
             "last_modified = CASE WHEN ? THEN excluded.last_modified "
             "ELSE boards.last_modified END, "
+            "body_digest = CASE WHEN ? THEN excluded.body_digest ELSE boards.body_digest END, "
+            "filters_fp = CASE WHEN ? THEN excluded.filters_fp ELSE boards.filters_fp END, "
             "last_success = COALESCE(excluded.last_success, boards.last_success), "
             "updated_at = excluded.updated_at",
             (source, o.board, o.board_type, o.state, o.http_status, o.message,
-             v.etag if v else None, v.last_modified if v else None, ts if ok else None, ts,
-             v is not None, v is not None))
+             v.etag if v else None, v.last_modified if v else None, v.digest if v else None,
+             v.filters if v else None, ts if ok else None, ts,
+             v is not None, v is not None, v is not None, v is not None))
 
     def close(self) -> None:
         """Close the connection."""

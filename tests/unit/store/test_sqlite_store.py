@@ -181,3 +181,21 @@ def test_duplicate_postings_in_one_board_count_once(store):
 def test_postgres_dsn_is_refused_clearly():
     with pytest.raises(NotImplementedError, match="PostgreSQL"):
         open_store("postgresql://u:p@h/db")
+
+
+def test_upgrade_from_version_1_keeps_data(tmp_path):
+    from jobscrape.store.migrations import MIGRATIONS
+
+    path = tmp_path / "v1.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(MIGRATIONS[0][1] + "; PRAGMA user_version=1;")
+    raw.execute("INSERT INTO boards (source, board, board_type, state, etag, updated_at) "
+                "VALUES ('s', 'gh', 'greenhouse', 'OK', '\"e1\"', 'x')")
+    raw.commit()
+    raw.close()
+    s = open_store(path)
+    assert s.schema_version == 1 and s.migrate() == LATEST == 2
+    assert s.validators("s") == {"gh": Validators(etag='"e1"')}
+    s.apply_run("s", "r1", [_ok([_p(1)], validators=Validators(None, None, "d1", "f1"))], T0)
+    assert s.validators("s")["gh"] == Validators(None, None, "d1", "f1")
+    s.close()
