@@ -10,10 +10,6 @@ from typing import Any, Protocol
 from jobscrape.controller import conditions, schedule
 
 READY = "Ready"
-OPERATOR_STATUS_KEYS = (
-    "observedGeneration", "cronJobName", "boardCount", "nextScheduleTime", "lastScheduleTime",
-    "lastSuccessfulTime", "lastRunNow",
-)
 
 
 class FieldProblem(Protocol):
