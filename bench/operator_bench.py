@@ -111,7 +111,8 @@ def main() -> int:
         user = "system:serviceaccount:jobscrape-system:jobscrape-operator"
         log = Path(tmp) / "operator.log"
         op = processes.spawn([sys.executable, "-m", "jobscrape.cli", "operator",
-                              f"--kubeconfig={kc}", "--liveness=", "--metrics-port=0",
+                              f"--kubeconfig={kc}", "--health-bind-address=",
+                              "--metrics-bind-address=",
                               f"--resync-seconds={args.resync_seconds}",
                               "--log-level=WARNING"], log)
         try:

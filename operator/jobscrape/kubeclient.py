@@ -41,6 +41,10 @@ class Conflict(RuntimeError):
     """The object changed since it was read (409), or already exists on create."""
 
 
+class NamespaceTerminating(RuntimeError):
+    """The namespace is being deleted: nothing new can be created in it (a normal outcome)."""
+
+
 POOL_SIZE = 64  # >= the reconcile threads, so connections are reused, not re-handshaken
 
 
@@ -92,6 +96,8 @@ class Kube:
             raise NotFound(path)
         if resp.status == 409:
             raise Conflict(_message(raw, resp.reason))
+        if resp.status == 403 and _terminating(raw):
+            raise NamespaceTerminating(_message(raw, resp.reason))
         if resp.status >= 400:
             raise ApiException(status=resp.status, reason=_message(raw, resp.reason))
         data = json.loads(raw) if raw else {}
@@ -130,6 +136,18 @@ class Kube:
                           query=[("fieldManager", self.field_manager), ("force", "true")],
                           content_type="application/apply-patch+yaml")
 
+    def merge_patch(self, api_version: str, kind: str, namespace: str, name: str, patch: Obj
+                    ) -> Obj:
+        """JSON-merge-patch an object (include metadata.resourceVersion to guard)."""
+        path = f"{collection_path(api_version, kind, namespace)}/{name}"
+        return self._call("PATCH", path, patch, content_type="application/merge-patch+json")
+
+    def json_patch(self, api_version: str, kind: str, namespace: str, name: str,
+                   ops: list[Obj]) -> Obj:
+        """RFC 6902 JSON patch of an object (use a `test` op to guard)."""
+        path = f"{collection_path(api_version, kind, namespace)}/{name}"
+        return self._call("PATCH", path, ops, content_type="application/json-patch+json")
+
     def merge_patch_status(self, api_version: str, kind: str, namespace: str, name: str,
                            patch: Obj) -> Obj:
         """JSON-merge-patch the status subresource (include metadata.resourceVersion to guard)."""
@@ -141,6 +159,17 @@ class Kube:
         with contextlib.suppress(NotFound):
             self._call("DELETE", f"{collection_path(api_version, kind, namespace)}/{name}",
                        {"propagationPolicy": "Background"})
+
+
+def _terminating(raw: bytes | None) -> bool:
+    """Whether a 403 Status says the namespace is being terminated."""
+    try:
+        status = json.loads(raw or b"{}")
+    except ValueError:
+        return False
+    causes = (status.get("details") or {}).get("causes") or []
+    return any(c.get("reason") == "NamespaceTerminating" for c in causes) or (
+        "because it is being terminated" in str(status.get("message")))
 
 
 def _message(raw: bytes | None, reason: str | None) -> str:

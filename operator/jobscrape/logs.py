@@ -24,9 +24,25 @@ class _SourceContext(logging.Filter):
         return True
 
 
+class _KopfSuccessAtDebug(logging.Filter):
+    """kopf logs every handler's and activity's success at INFO (most of an operator's log);
+    show those lines only at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (record.name.startswith("kopf") and record.levelno == logging.INFO):
+            return True
+        msg = str(record.msg)
+        if not (msg.startswith(("Handler ", "Activity "))
+                and msg.rstrip(".").endswith(" succeeded")):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
 def configure(fmt: str = "text", level: str = "INFO") -> None:
     """Send logs to stderr as text or JSON (one object per line)."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_KopfSuccessAtDebug())
     handler.addFilter(_SourceContext())
     if fmt == "json":
         handler.setFormatter(JsonFormatter(

@@ -17,6 +17,7 @@ from kubernetes import client
 from jobscrape.devcluster import processes
 from jobscrape.devcluster.identity import service_account_kubeconfig
 
+from policy import install_runner_policy
 from waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,17 +74,24 @@ def install_operator_cluster_role(cluster) -> str:
     return "jobscrape-operator"
 
 
+_POLICY_INSTALLED: set[int] = set()
+
+
 def start_operator(cluster, tmp: Path, *extra: str) -> OperatorProcess:
     """Start `jobscrape operator` as its own ServiceAccount, bound to the manifests'
-    ClusterRole: the tests see exactly the permissions a real install grants."""
+    ClusterRole and held by the manifests' admission policy: the tests see exactly the
+    permissions a real install grants."""
+    if id(cluster) not in _POLICY_INSTALLED:
+        install_runner_policy(cluster, RUNNER_IMAGE)
+        _POLICY_INSTALLED.add(id(cluster))
     kc = service_account_kubeconfig(cluster.api, cluster.cp.server, cluster.cp.pki.ca_cert,
                                     tmp / "operator.kubeconfig", OPERATOR_NS, OPERATOR_SA,
                                     cluster_role=install_operator_cluster_role(cluster))
     log = tmp / "operator.log"
     port = processes.free_port()
     argv = [str(Path(sys.executable).parent / "jobscrape"), "operator", f"--kubeconfig={kc}",
-            "--liveness=", "--resync-seconds=2", f"--runner-image={RUNNER_IMAGE}",
-            "--allow-private-networks", f"--metrics-port={port}", *extra]
+            "--health-bind-address=", "--resync-seconds=2", f"--runner-image={RUNNER_IMAGE}",
+            "--allow-private-networks", f"--metrics-bind-address=127.0.0.1:{port}", *extra]
     proc = processes.spawn(argv, log)
     return OperatorProcess(proc=proc, log=log, kubeconfig=kc, metrics_port=port)
 
@@ -114,3 +122,29 @@ def audit_writes(cluster, user: str, since_line: int = 0) -> list[dict]:
 def audit_lines(cluster) -> int:
     """How many lines the audit log has now."""
     return len(cluster.cp.audit_log.read_text().splitlines())
+
+
+TENANT_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
+
+
+@pytest.fixture
+def tenant(cluster, crd, namespace, tmp_path) -> client.ApiClient:
+    """An API client of a tenant: a ServiceAccount of the test namespace that may only use
+    the jobsources verbs there, as an application team would be set up."""
+    from kubernetes import config
+
+    kc = service_account_kubeconfig(cluster.api, cluster.cp.server, cluster.cp.pki.ca_cert,
+                                    tmp_path / "tenant.kubeconfig", namespace, "tenant")
+    rbac = client.RbacAuthorizationV1Api(cluster.api)
+    rbac.create_namespaced_role(namespace, {
+        "metadata": {"name": "jobsource-author"},
+        "rules": [{"apiGroups": ["jobscrape.io"], "resources": ["jobsources"],
+                   "verbs": TENANT_VERBS}]})
+    rbac.create_namespaced_role_binding(namespace, {
+        "metadata": {"name": "jobsource-author"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                    "name": "jobsource-author"},
+        "subjects": [{"kind": "ServiceAccount", "name": "tenant", "namespace": namespace}]})
+    api = config.new_client_from_config(config_file=str(kc))
+    yield api
+    api.close()

@@ -17,8 +17,10 @@ def test_demo_once_prints_jobsources_and_postings():
     lines = out.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("NAME "))
     row = lines[header + 1].split()
-    # NAME, SCHEDULE (5 fields), BOARDS, POSTINGS, NEW, ... (NEW is 0 when a scheduled run
-    # on a five-minute boundary already followed the first one)
-    assert row[0] == "fixture-boards" and row[6:8] == ["10", "17"]
+    # NAME, SCHEDULE (5 fields), SUSPEND, BOARDS, POSTINGS, NEW, LAST RESULT, LAST SUCCESS,
+    # READY, HEALTHY, AGE (NEW is 0 when a scheduled run on a five-minute boundary already
+    # followed the first one); one board of the demo does not exist, so the run is partial
+    assert row[0] == "fixture-boards" and row[6:9] == ["false", "10", "17"]
+    assert row[10] == "PartiallyFailed" and row[12:14] == ["True", "False"]
     assert "17 postings (17 new)" in out.stdout
     assert "Account Executive, Majors" in out.stdout

@@ -77,11 +77,13 @@ def test_scheduled_run_writes_status_and_columns(cluster, crd, namespace, tmp_pa
                                   "jobsources", "-n", namespace], capture_output=True,
                                  text=True, timeout=30).stdout
             header, row = out.splitlines()[:2]
-            assert header.split() == ["NAME", "SCHEDULE", "BOARDS", "POSTINGS", "NEW", "LAST",
-                                      "SUCCESS", "READY", "AGE"]
-            assert row.split()[:5] == ["e2e", "*", "*", "*", "*"]
-            assert row.split()[6:9] == ["3", "5", "5"]
-            assert row.split()[10] == "True"
+            assert header.split() == ["NAME", "SCHEDULE", "SUSPEND", "BOARDS", "POSTINGS",
+                                      "NEW", "LAST", "RESULT", "LAST", "SUCCESS", "READY",
+                                      "HEALTHY", "AGE"]
+            cells = row.split()
+            assert cells[:6] == ["e2e", "*", "*", "*", "*", "*"]
+            assert cells[6:11] == ["false", "3", "5", "5", "PartiallyFailed"]
+            assert cells[12:14] == ["True", "False"]  # Ready, but not Healthy
             status = subprocess.run(
                 [shutil.which("jobscrape") or str(Path(sys.executable).parent / "jobscrape"),
                  "status", "-A", f"--kubeconfig={cluster.kubeconfig}"],

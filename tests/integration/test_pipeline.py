@@ -115,3 +115,35 @@ async def test_unchanged_board_is_not_parsed_again_unless_filters_change(boards,
     assert third.diff.counts == (0, 0, 1) and store.board_counts("s") == {"vercel": 1}
     fourth = await run_once("s", refs, store, OPTS, filters=narrower)
     assert fourth.fetches[0].not_modified and store.board_counts("s") == {"vercel": 1}
+
+
+async def test_unchanged_boards_count_as_fetched(boards, tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.migrate()
+    refs = [_gh(boards, "a"), _gh(boards, "b")]
+    first = await run_once("s", refs, store, OPTS)
+    assert first.summary.fetched == 4
+    second = await run_once("s", refs, store, OPTS)
+    assert [f.message for f in second.fetches] == ["unchanged", "unchanged"]
+    assert [f.http_status for f in second.fetches] == [200, 200]
+    assert second.summary.fetched == sum(store.board_counts("s").values()) == 4
+    assert second.diff.counts == (0, 0, 0)
+    assert first.summary.not_modified == second.summary.not_modified == 0
+
+
+async def test_boards_answering_304_count_as_not_modified(boards, tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.migrate()
+    boards.set_fault("tagged", etag=True)
+    refs = [_gh(boards, "tagged"), _gh(boards, "plain"), _gh(boards, "unknown")]
+    first = await run_once("s", refs, store, OPTS)
+    assert first.summary.fetched == 4
+    second = await run_once("s", refs, store, OPTS)
+    tagged, plain, unknown = second.fetches
+    assert tagged.http_status == 304 and tagged.not_modified
+    assert plain.http_status == 200 and plain.message == "unchanged"
+    assert unknown.state == "NotFound"
+    assert store.board_counts("s") == {"tagged": 2, "plain": 2}
+    assert second.summary.fetched == 2  # plain only: the 304 board transferred nothing
+    assert first.summary.not_modified == 0 and second.summary.not_modified == 2
+    assert [b.state for b in second.summary.boards] == ["OK", "OK", "NotFound"]

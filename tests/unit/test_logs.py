@@ -27,3 +27,16 @@ def test_json_lines_carry_namespace_and_name(capsys):
     assert doc["level"] == "INFO" and doc["message"] == "reconciled"
     kopf = json.loads(_emit(capsys, "json", k8s_ref={"namespace": "n", "name": "s"}))
     assert (kopf["namespace"], kopf["jobsource"]) == ("n", "s") and "k8s_ref" not in kopf
+
+
+def test_kopf_handler_success_lines_only_at_debug(capsys):
+    logs.configure("text", "INFO")
+    kopf_log = logging.getLogger("kopf.objects")
+    kopf_log.info("Handler '_on_source' succeeded.")
+    kopf_log.info("Timer '_x' is invoked.")
+    err = capsys.readouterr().err
+    assert "succeeded" not in err and "is invoked" in err
+    logs.configure("text", "DEBUG")
+    kopf_log.info("Handler '_on_source' succeeded.")
+    assert "DEBUG   kopf.objects: Handler '_on_source' succeeded." in capsys.readouterr().err
+    logs.configure("text", "INFO")

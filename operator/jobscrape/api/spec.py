@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from jobscrape.api.base import ApiModel
 
@@ -17,11 +19,83 @@ MAX_BOARDS = 500
 Regex = str  # bounded in each field
 
 
-def _cel(rule: str, message: str, field_path: str | None = None) -> dict[str, str]:
+def _cel(rule: str, message: str, field_path: str | None = None,
+         message_expression: str | None = None) -> dict[str, str]:
     out = {"rule": rule, "message": message}
+    if message_expression:
+        out["messageExpression"] = message_expression
     if field_path:
         out["fieldPath"] = field_path
     return out
+
+
+# The regular expressions below are checked by the API server (CEL `matches`, RE2) and by the
+# operator (Python `re.fullmatch`). They keep to the syntax both read the same way: anchored
+# with ^...$, explicit character classes (no \s, \w, \d, whose meaning differs), no
+# backreferences or lookarounds, and no double quote (they sit in CEL r"..." literals).
+
+#: An absolute http or https URL with a host: http:// or https://, a host name, an optional
+#: port, then an optional path, query or fragment. No user info ('@' before the host), no IPv6
+#: literals, no spaces, control characters or backslashes (URL parsers disagree about those).
+#: Kept short: the API server estimates the cost of `matches` as the string's maxLength times
+#: the pattern's length, and 500 boards of this rule must fit its per-rule budget.
+URL_PATTERN = r"^https?://[^\x00- \x7f/?#@:\\\[\]]+(:[0-9]+)?([/?#][^\x00- \x7f\\]*)?$"
+URL_MESSAGE = "url must be an absolute http(s) URL"
+
+
+@dataclass(frozen=True)
+class TokenAlphabet:
+    """What a board token may contain: a regular expression, and the same in words."""
+
+    pattern: str
+    allowed: str  # completes "token for <type> boards ..."
+
+    def message(self, board_type: str) -> str:
+        """The error for a token of `board_type` outside this alphabet."""
+        return f"token for {board_type} boards {self.allowed}"
+
+
+#: Tokens that become a subdomain ({token}.jobs.personio.de): one DNS label.
+SUBDOMAIN = TokenAlphabet(r"^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$",
+                          "must be a DNS label: up to 63 letters, digits and '-', starting and "
+                          "ending with a letter or digit")
+#: Tokens that become one segment of a URL path (/v1/boards/{token}/jobs).
+PATH_SEGMENT = TokenAlphabet(r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                             "may contain only letters, digits, '.', '_' and '-', starting "
+                             "with a letter or digit")
+
+#: The one table of token alphabets: the CEL rules and the pydantic check are made from it.
+#: A token is optional for jsonld and feed; when given it is checked all the same.
+TOKEN_ALPHABETS: dict[str, TokenAlphabet] = {
+    "greenhouse": PATH_SEGMENT, "lever": PATH_SEGMENT, "ashby": PATH_SEGMENT,
+    "workable": PATH_SEGMENT, "smartrecruiters": PATH_SEGMENT, "recruitee": SUBDOMAIN,
+    "personio": SUBDOMAIN, "jsonld": PATH_SEGMENT, "feed": PATH_SEGMENT,
+}
+
+
+def _cel_literal(items: list[str]) -> str:
+    """A CEL list of the given (quote-free) strings."""
+    return "[" + ", ".join(f"'{i}'" for i in items) + "]"
+
+
+def _token_rules() -> list[dict[str, str]]:
+    """One CEL rule per alphabet in TOKEN_ALPHABETS, for the board types that use it; the
+    message names the board's type, as the pydantic check's does."""
+    rules = []
+    for alphabet in dict.fromkeys(TOKEN_ALPHABETS.values()):
+        types = [t for t, a in TOKEN_ALPHABETS.items() if a == alphabet]
+        rules.append(_cel(
+            f"!(self.type in {_cel_literal(types)}) || !has(self.token) || "
+            f'size(self.token) == 0 || self.token.matches(r"{alphabet.pattern}")',
+            alphabet.message("/".join(types)), ".token",
+            message_expression=f'"token for " + self.type + " boards {alphabet.allowed}"'))
+    return rules
+
+
+def _url_rule() -> dict[str, str]:
+    """The CEL rule refusing a non-empty url that does not match URL_PATTERN."""
+    return _cel(f'!has(self.url) || size(self.url) == 0 || self.url.matches(r"{URL_PATTERN}")',
+                URL_MESSAGE, ".url")
 
 
 class Board(ApiModel):
@@ -33,6 +107,7 @@ class Board(ApiModel):
         _cel("self.type in ['jsonld', 'feed'] || (has(self.token) && size(self.token) > 0)",
              "token is required for boards of the ATS types (greenhouse, lever, ashby, "
              "workable, smartrecruiters, recruitee, personio)", ".token"),
+        _url_rule(), *_token_rules(),
     ]}}
 
     name: str = Field(min_length=1, max_length=63, pattern=DNS_LABEL,
@@ -48,6 +123,23 @@ class Board(ApiModel):
                      description="Page or feed URL; required for jsonld and feed. For the ATS "
                                  "types an optional override of the API endpoint (mirrors, "
                                  "proxies, tests).")
+
+    @field_validator("token")
+    @classmethod
+    def _token_alphabet(cls, token: str, info: ValidationInfo) -> str:
+        """A non-empty token matches its board type's alphabet (as the CEL rule checks)."""
+        alphabet = TOKEN_ALPHABETS.get(info.data.get("type", ""))
+        if token and alphabet and not re.fullmatch(alphabet.pattern, token):
+            raise ValueError(alphabet.message(info.data["type"]))
+        return token
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        """A non-empty url is an absolute http(s) URL with a host (as the CEL rule checks)."""
+        if url and not re.fullmatch(URL_PATTERN, url):
+            raise ValueError(URL_MESSAGE)
+        return url
 
     @model_validator(mode="after")
     def _url_or_token(self) -> Board:
@@ -88,7 +180,9 @@ class Filters(ApiModel):
 class SecretKeyRef(ApiModel):
     """A key of a Secret in the JobSource's namespace."""
 
-    name: str = Field(min_length=1, max_length=253, description="Name of the Secret.")
+    name: str = Field(min_length=1, max_length=253,
+                      description="Name of the Secret; it must start with the operator's "
+                                  "--secret-name-prefix (default jobscrape-).")
     key: str = Field(min_length=1, max_length=253, description="Key within the Secret.")
 
 
@@ -184,7 +278,9 @@ class Run(ApiModel):
     """How each run's pod behaves."""
 
     image: str = Field("", max_length=512,
-                       description="Runner image; empty means the operator's --runner-image.")
+                       description="Runner image; empty means the operator's --runner-image. "
+                                   "Another image only when the operator's allowlist "
+                                   "(--allowed-runner-images) has it.")
     timeout_seconds: int = Field(900, ge=30, le=86400,
                                  description="The Job's activeDeadlineSeconds.")
     retries: int = Field(1, ge=0, le=10, description="The Job's backoffLimit.")
@@ -195,8 +291,10 @@ class Run(ApiModel):
     shards: int = Field(1, ge=1, le=64,
                         description="More than 1 splits boards across the pods of an Indexed "
                                     "Job (needs the postgres store).")
-    resources: Resources | None = Field(None, description="Requests and limits of the runner "
-                                                          "container.")
+    resources: Resources | None = Field(
+        None, description="Requests and limits of the runner container: cpu, memory and "
+                          "ephemeral-storage only, each up to the operator's maxima; what is "
+                          "left out gets the operator's defaults.")
 
 
 def _default_store() -> Store:

@@ -30,6 +30,9 @@ class LastRun(ApiModel):
 
     model_config = _STATUS_CONFIG
     job_name: str | None = Field(None, max_length=63, description="The run's Job.")
+    attempt: int | None = Field(
+        None, description="Which attempt of its Job this run was (retries of one Job are one "
+                          "run).")
     start_time: str | None = Field(None, max_length=64, json_schema_extra={"format": "date-time"},
                                    description="When the run started.")
     completion_time: str | None = Field(None, max_length=64, json_schema_extra={
@@ -37,7 +40,11 @@ class LastRun(ApiModel):
     duration_seconds: float | None = Field(None, description="How long it took.")
     result: Literal["Succeeded", "PartiallyFailed", "Failed"] | None = Field(
         None, description="Succeeded (every board), PartiallyFailed or Failed (no board).")
-    fetched: int | None = Field(None, description="Postings fetched, before filters.")
+    fetched: int | None = Field(
+        None, description="Postings the boards delivered in this run, before filters (a board "
+                           "whose body was unchanged counts with its stored postings).")
+    not_modified: int | None = Field(
+        None, description="Postings of boards that answered 304 Not Modified.")
     created: int | None = Field(None, description="New postings.")
     updated: int | None = Field(None, description="Postings whose content changed.")
     removed: int | None = Field(None, description="Postings gone from a fully fetched board.")
@@ -81,6 +88,7 @@ class JobSourceStatus(ApiModel):
     last_run_now: str | None = Field(None, max_length=256,
                                      description="The last jobscrape.io/run-now value handled.")
     postings: int | None = Field(None, description="Open postings after filters, all boards.")
+    failing_boards: int | None = Field(None, description="Boards that failed in the last run.")
     last_run: LastRun | None = Field(None, description="The most recent finished run.")
     boards: list[BoardStatus] = Field(
         default_factory=list, max_length=500,

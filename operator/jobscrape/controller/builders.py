@@ -5,20 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from jobscrape.api.contract import (  # noqa: F401  (re-exported for controller code)
+    API_VERSION,
+    DSN_ENV,
+    GROUP,
+    JOB_NAME_ENV,
+    KIND,
+    PLURAL,
+    STORE_MOUNT,
+    TMP_MOUNT,
+    VERSION,
+)
 from jobscrape.api.spec import JobSourceSpec
 from jobscrape.controller import naming
+from jobscrape.controller.policy import RunnerPolicy, runner_resources
 
-GROUP = "jobscrape.io"
-VERSION = "v1alpha1"
-API_VERSION = f"{GROUP}/{VERSION}"
-KIND = "JobSource"
-PLURAL = "jobsources"
 SPEC_HASH_ANNOTATION = "jobscrape.io/spec-hash"
-STORE_MOUNT = "/var/lib/jobscrape"
-TMP_MOUNT = "/tmp"
 RUNNER_UID = 65532
 
 Obj = dict[str, Any]
@@ -31,6 +36,7 @@ class OperatorOptions:
     runner_image: str = naming.DEFAULT_RUNNER_IMAGE
     allow_private_networks: bool = False
     image_pull_policy: str = "IfNotPresent"
+    policy: RunnerPolicy = field(default_factory=RunnerPolicy)
 
 
 @dataclass(frozen=True)
@@ -60,12 +66,6 @@ def notify_env_name(notify_name: str) -> str:
     return "JOBSCRAPE_WEBHOOK_" + re.sub(r"[^A-Z0-9]", "_", notify_name.upper())
 
 
-DSN_ENV = "JOBSCRAPE_POSTGRES_DSN"
-
-
-JOB_NAME_ENV = "JOBSCRAPE_JOB_NAME"
-
-
 def _runner_env(spec: JobSourceSpec) -> list[Obj]:
     env: list[Obj] = [{"name": JOB_NAME_ENV, "valueFrom": {"fieldRef": {
         "fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}}}]
@@ -91,13 +91,6 @@ def runner_args(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> l
     return args
 
 
-def _resources(spec: JobSourceSpec) -> Obj:
-    r = spec.run.resources
-    if r is None:
-        return {}
-    return {k: dict(v) for k, v in (("requests", r.requests), ("limits", r.limits)) if v}
-
-
 def pod_template(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> Obj:
     """The runner pod: restricted security context, store volume, env from Secret refs."""
     volumes: list[Obj] = [{"name": "tmp", "emptyDir": {}}]
@@ -112,7 +105,7 @@ def pod_template(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> 
         "imagePullPolicy": opts.image_pull_policy,
         "args": runner_args(src, spec, opts),
         "env": _runner_env(spec),
-        "resources": _resources(spec),
+        "resources": runner_resources(spec, opts.policy),
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
@@ -170,13 +163,15 @@ def build_cronjob(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) ->
 
 def build_run_now_job(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions, value: str,
                       cronjob_uid: str | None) -> Obj:
-    """A one-off Job for a run-now value, owned by the CronJob like the ones it schedules."""
+    """A one-off Job for a run-now value, garbage-collected with the CronJob. Like a Job from
+    `kubectl create job --from=cronjob/...` it is marked manual; its owner reference is not a
+    controller reference, so the CronJob controller neither counts it nor warns about it."""
     meta = _meta(naming.run_now_job_name(src.name, value), src, owned=False)
     meta["labels"][naming.RUN_NOW_LABEL] = naming.run_now_hash(value)
     meta["annotations"] = {"cronjob.kubernetes.io/instantiate": "manual"}
     meta["ownerReferences"] = (
         [{"apiVersion": "batch/v1", "kind": "CronJob", "name": naming.cronjob_name(src.name),
-          "uid": cronjob_uid, "controller": True, "blockOwnerDeletion": True}]
+          "uid": cronjob_uid, "controller": False, "blockOwnerDeletion": True}]
         if cronjob_uid else [owner_reference(src)])
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
             "spec": job_spec(src, spec, opts)}

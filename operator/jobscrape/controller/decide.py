@@ -31,6 +31,7 @@ class Observed:
     suspended: bool
     cronjob_status: dict[str, Any] | None  # None: no CronJob (yet)
     run_now_handled: str | None
+    blocked: tuple[str, str] | None = None  # (reason, message): Ready=False although valid
 
 
 def invalid_message(problems: Sequence[FieldProblem]) -> str:
@@ -56,7 +57,10 @@ def operator_status(
         cj = obs.cronjob_status
         out["cronJobName"] = obs.cronjob_name
         out["boardCount"] = obs.board_count
-        if cj is None:
+        if obs.blocked is not None:
+            ready = conditions.condition(READY, False, obs.blocked[0], obs.blocked[1],
+                                         obs.generation)
+        elif cj is None:
             ready = conditions.condition(READY, False, "CronJobMissing",
                                          f"CronJob {obs.cronjob_name} does not exist yet",
                                          obs.generation)
@@ -65,12 +69,13 @@ def operator_status(
             if obs.suspended:
                 msg += " (suspended)"
             ready = conditions.condition(READY, True, "Reconciled", msg, obs.generation)
-            for src, dst in (("lastScheduleTime", "lastScheduleTime"),
-                             ("lastSuccessfulTime", "lastSuccessfulTime")):
-                if cj.get(src):
-                    out[dst] = cj[src]
-                elif current.get(dst):
-                    out[dst] = current[dst]
+        for key in ("lastScheduleTime", "lastSuccessfulTime"):
+            # the later of the CronJob's and the status' own (runs write lastSuccessfulTime
+            # themselves: run-now Jobs are not the CronJob controller's); RFC 3339 UTC times
+            # compare as strings
+            times = [t for t in ((cj or {}).get(key), current.get(key)) if t]
+            if times:
+                out[key] = max(times)
         if obs.schedule and not obs.suspended:
             out["nextScheduleTime"] = conditions.fmt_time(
                 schedule.next_run(obs.schedule, obs.time_zone, now))
@@ -115,3 +120,77 @@ def owned_change_needs_reconcile(event_type: str | None, managed_fields: list[di
         return True
     latest = max(entries, key=lambda e: str(e["time"]))
     return latest.get("manager") != own_manager or latest.get("subresource") == "status"
+
+
+def owned_by(live: dict[str, Any], uid: str) -> bool:
+    """Whether `live` has an owner reference to the object with this uid."""
+    refs = (live.get("metadata") or {}).get("ownerReferences") or []
+    return any(r.get("uid") == uid for r in refs)
+
+
+def claim_is_ours(live: dict[str, Any], uid: str, labels: dict[str, str]) -> bool:
+    """Whether a store claim belongs to this source: owned by it, or (whenDeleted: Retain,
+    no owner) carrying the source's labels, as a claim kept from an earlier source of the
+    same name does."""
+    have = (live.get("metadata") or {}).get("labels") or {}
+    return owned_by(live, uid) or all(have.get(k) == v for k, v in labels.items())
+
+
+@dataclass(frozen=True)
+class ClaimChanges:
+    """What to change on an existing store claim, and what cannot be changed."""
+
+    owner_references: list[dict[str, Any]] | None  # the new list; None: unchanged
+    size: str | None  # grow the request to this; None: unchanged
+    problem: str | None  # a change the claim cannot take (shrinking, storage class)
+
+
+def claim_changes(live: dict[str, Any], want: dict[str, Any], uid: str) -> ClaimChanges:
+    """Owner reference following whenDeleted both ways (other owners kept), and the size."""
+    from kubernetes.utils import parse_quantity
+
+    have_refs = list((live.get("metadata") or {}).get("ownerReferences") or [])
+    want_refs = [r for r in want["metadata"].get("ownerReferences") or [] if r.get("uid") == uid]
+    others = [r for r in have_refs if r.get("uid") != uid]
+    ours_now = [r for r in have_refs if r.get("uid") == uid]
+    refs = None if ours_now == want_refs else others + want_refs
+    name = live["metadata"]["name"]
+    have_size = ((live.get("spec") or {}).get("resources") or {}).get("requests", {}).get(
+        "storage")
+    want_size = want["spec"]["resources"]["requests"]["storage"]
+    size = problem = None
+    if have_size and parse_quantity(want_size) > parse_quantity(have_size):
+        size = want_size
+    elif have_size and parse_quantity(want_size) < parse_quantity(have_size):
+        problem = (f"spec.store.sqlite.size: {want_size} is smaller than the claim {name} "
+                   f"({have_size}); a claim cannot shrink")
+    want_class = want["spec"].get("storageClassName")
+    have_class = (live.get("spec") or {}).get("storageClassName")
+    if want_class and want_class != have_class:
+        problem = (f"spec.store.sqlite.storageClassName: the claim {name} has storage class "
+                   f"{have_class!r}; a claim's class cannot change")
+    return ClaimChanges(refs, size, problem)
+
+
+def run_event_key(uid: str, last_run: dict[str, Any]) -> str:
+    """The identity of a finished run's event: one per Job and result (the retries of a Job
+    are attempts of one run), or per completion time for runs outside a Job."""
+    job = last_run.get("jobName")
+    if job:
+        return f"{uid}/{job}/{last_run.get('result')}"
+    return f"{uid}/{last_run.get('completionTime')}"
+
+
+def managed_fields_upgrade(live: dict[str, Any], manager: str) -> list[dict[str, Any]] | None:
+    """The JSON patch that turns this manager's `Update` entry (left by creating the object
+    with POST) into an `Apply` entry, so that later server-side applies also remove what the
+    operator stops setting; None when there is nothing to upgrade."""
+    meta = live.get("metadata") or {}
+    entries = list(meta.get("managedFields") or [])
+    mine = [e for e in entries if e.get("manager") == manager and not e.get("subresource")]
+    if len(mine) != 1 or mine[0].get("operation") != "Update":
+        return None
+    upgraded = [dict(e, operation="Apply") if e in mine else e for e in entries]
+    return [{"op": "test", "path": "/metadata/resourceVersion",
+             "value": meta.get("resourceVersion")},
+            {"op": "replace", "path": "/metadata/managedFields", "value": upgraded}]

@@ -9,6 +9,7 @@ import kopf
 
 from jobscrape import logs
 from jobscrape.controller import naming
+from jobscrape.controller.policy import BOUNDED_RESOURCES, RunnerPolicy, parse_image_list
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,8 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                       help="run without kopf peering (default)")
     peer.add_argument("--peering", metavar="NAME",
                       help="coordinate with other operator replicas via kopf peering NAME")
-    p.add_argument("--liveness", default="http://0.0.0.0:8080/healthz", metavar="URL",
-                   help="liveness endpoint kopf serves ('' to disable)")
+    p.add_argument("--health-bind-address", default="127.0.0.1:8080", metavar="HOST:PORT",
+                   help="where kopf serves /healthz for liveness probes ('' turns it off; "
+                        "in a pod use 0.0.0.0:8080)")
     p.add_argument("--log-format", choices=("text", "json"), default="text")
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--runner-image", default=os.environ.get(
@@ -35,8 +37,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="let runs fetch boards on loopback and private addresses")
     p.add_argument("--resync-seconds", type=float, default=300.0,
                    help="reconcile every source this often, besides reacting to changes")
-    p.add_argument("--metrics-port", type=int, default=8000,
-                   help="serve Prometheus metrics on this port (0: off)")
+    p.add_argument("--metrics-bind-address", default="127.0.0.1:8000", metavar="HOST:PORT",
+                   help="where to serve Prometheus /metrics ('' turns it off; in a pod use "
+                        "0.0.0.0:8000)")
+    pol = p.add_argument_group("runner policy (what a JobSource may make its pods do)")
+    pol.add_argument("--allowed-runner-images", default=os.environ.get(
+        "JOBSCRAPE_ALLOWED_RUNNER_IMAGES", ""), metavar="LIST",
+        help="images a JobSource may pick with spec.run.image besides --runner-image: comma-"
+             "separated, an entry ending in '*' is a prefix (default: none)")
+    defaults = RunnerPolicy()
+    for res in BOUNDED_RESOURCES:
+        pol.add_argument(f"--max-runner-{res}", default=defaults.max_resources[res],
+                         metavar="QUANTITY",
+                         help=f"largest {res} request or limit a JobSource may set")
+    pol.add_argument("--secret-name-prefix", default=os.environ.get(
+        "JOBSCRAPE_SECRET_NAME_PREFIX", defaults.secret_name_prefix), metavar="PREFIX",
+        help="JobSources may only reference Secrets whose names start with this ('' allows "
+             "any Secret of their namespace)")
     p.add_argument("--kubeconfig", default=None, help="default: $KUBECONFIG or in-cluster")
 
 
@@ -51,14 +68,44 @@ def run(args: argparse.Namespace) -> int:
     rt.kubeconfig = args.kubeconfig
     rt.namespaces = tuple(args.namespace)
     rt.resync_seconds = args.resync_seconds
-    rt.metrics_port = args.metrics_port or None
-    rt.options = builders.OperatorOptions(runner_image=args.runner_image,
-                                          allow_private_networks=args.allow_private_networks)
+    rt.metrics_address = bind_address(args.metrics_bind_address, "--metrics-bind-address")
+    health = bind_address(args.health_bind_address, "--health-bind-address")
+    rt.options = builders.OperatorOptions(
+        runner_image=args.runner_image, allow_private_networks=args.allow_private_networks,
+        policy=runner_policy(args))
     kopf.run(
         standalone=args.peering is None,
         peering_name=args.peering,
         namespaces=list(args.namespace),
         clusterwide=not args.namespace,
-        liveness_endpoint=args.liveness or None,
+        liveness_endpoint=f"http://{health[0]}:{health[1]}/healthz" if health else None,
     )
     return 0
+
+
+def bind_address(value: str, option: str) -> tuple[str, int] | None:
+    """HOST:PORT as (host, port); None for '' or '0' (off). SystemExit naming the option on
+    anything else."""
+    if value in ("", "0"):
+        return None
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SystemExit(f"{option}: {value!r} is not HOST:PORT (e.g. 127.0.0.1:8000)")
+    return (host.strip("[]") or "0.0.0.0"), int(port)
+
+
+def runner_policy(args: argparse.Namespace) -> RunnerPolicy:
+    """The runner policy from the command line; SystemExit naming a bad option."""
+    from kubernetes.utils import parse_quantity
+
+    maxima = {}
+    for res in BOUNDED_RESOURCES:
+        raw = getattr(args, f"max_runner_{res.replace('-', '_')}")
+        try:
+            parse_quantity(raw)
+        except ValueError:
+            raise SystemExit(f"--max-runner-{res}: {raw!r} is not a Kubernetes quantity"
+                             ) from None
+        maxima[res] = raw
+    return RunnerPolicy(allowed_images=parse_image_list(args.allowed_runner_images),
+                        max_resources=maxima, secret_name_prefix=args.secret_name_prefix)

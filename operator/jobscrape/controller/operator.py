@@ -15,7 +15,7 @@ import kopf
 from jobscrape.controller import builders, decide, naming
 from jobscrape.controller.events import build_event
 from jobscrape.controller.reconciler import Reconciler
-from jobscrape.kubeclient import Conflict, Kube, load_api_client
+from jobscrape.kubeclient import Conflict, Kube, NamespaceTerminating, load_api_client
 from jobscrape.metrics import OperatorMetrics, make_metrics
 
 log = logging.getLogger("jobscrape.operator")
@@ -35,7 +35,7 @@ class Runtime:
     kubeconfig: str | None = None
     options: builders.OperatorOptions = field(default_factory=builders.OperatorOptions)
     threads: int = 32
-    metrics_port: int | None = 8000
+    metrics_address: tuple[str, int] | None = ("127.0.0.1", 8000)
     metrics: OperatorMetrics = field(default_factory=make_metrics)
 
 
@@ -49,6 +49,8 @@ def _emit(kube: Kube) -> Any:
             kube.create(build_event(involved, type_, reason, message, datetime.now(UTC), key))
         except Conflict:
             pass  # posted before (a keyed event, e.g. before a restart)
+        except NamespaceTerminating:
+            pass  # the namespace and the source are going away
         except Exception as e:  # events are best effort
             log.warning("could not post event %s: %s", reason, e)
     return emit
@@ -87,11 +89,12 @@ async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         concurrent.futures.ThreadPoolExecutor(RUNTIME.threads, thread_name_prefix="reconcile"))
     kube = Kube(load_api_client(RUNTIME.kubeconfig), field_manager=naming.FIELD_MANAGER)
     RUNTIME.reconciler = Reconciler(kube=kube, options=RUNTIME.options, emit=_emit(kube))
-    if RUNTIME.metrics_port is not None:
+    if RUNTIME.metrics_address is not None:
         from prometheus_client import start_http_server
 
-        start_http_server(RUNTIME.metrics_port, registry=RUNTIME.metrics.registry)
-        log.info("serving metrics on :%d/metrics", RUNTIME.metrics_port)
+        host, port = RUNTIME.metrics_address
+        start_http_server(port, addr=host, registry=RUNTIME.metrics.registry)
+        log.info("serving metrics on %s:%d/metrics", host, port)
 
 
 async def _reconcile(namespace: str | None, name: str | None) -> None:

@@ -12,14 +12,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobscrape.api.validate import parse_spec, validate_spec
-from jobscrape.controller import builders, decide, events, naming
+from jobscrape.controller import builders, decide, events, naming, policy
 from jobscrape.controller.diff import contains
-from jobscrape.kubeclient import Conflict, Kube, NotFound
+from jobscrape.kubeclient import ApiException, Conflict, Kube, NamespaceTerminating, NotFound
 
 log = logging.getLogger("jobscrape.operator")
 Obj = dict[str, Any]
 # (involved object, type, reason, message, dedup key or None)
 EventSink = Callable[[Obj, str, str, str, str | None], None]
+
+
+def _ready(status: Obj) -> Obj | None:
+    """The Ready condition of a status, if any."""
+    return next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
 
 
 def _plain(v: Any) -> Any:
@@ -40,6 +45,10 @@ def _fingerprint(body: Obj) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class NameConflict(RuntimeError):
+    """An object the operator would make exists already and belongs to someone else."""
+
+
 @dataclass
 class Outcome:
     """What one reconcile did (for logs, metrics and tests)."""
@@ -49,6 +58,7 @@ class Outcome:
     updated: list[str] = field(default_factory=list)
     status_written: bool = False
     run_now_started: str | None = None
+    blocked: tuple[str, str] | None = None  # (reason, message) why Ready is False
 
 
 @dataclass
@@ -86,12 +96,17 @@ class Reconciler:
                 return None
             if body["metadata"].get("deletionTimestamp"):
                 return None
-            for _ in range(3):
-                try:
-                    return self._reconcile(body)
-                except Conflict:  # status changed under us (the runner wrote): read again
-                    body = self.kube.get(builders.API_VERSION, builders.KIND, namespace, name)
-            return self._reconcile(body)
+            try:
+                for _ in range(3):
+                    try:
+                        return self._reconcile(body)
+                    except Conflict:  # status changed under us (the runner wrote): read again
+                        body = self.kube.get(builders.API_VERSION, builders.KIND, namespace,
+                                             name)
+                return self._reconcile(body)
+            except NamespaceTerminating:  # the namespace is going away, and the source too
+                log.debug("namespace %s is terminating; %s not reconciled", namespace, name)
+                return None
 
     def _reconcile(self, body: Obj) -> Outcome:
         meta = body["metadata"]
@@ -100,30 +115,33 @@ class Reconciler:
         out = Outcome()
         spec, problems = parse_spec(body.get("spec") or {})
         if spec is not None and not problems:
-            problems = validate_spec(spec)
+            problems = validate_spec(spec) + policy.check_spec(
+                spec, self.options.policy, self.options.runner_image)
         cj_status: Obj | None = None
         run_now_handled = status.get("lastRunNow")
         if problems:
             out.valid = False
-            old = decide.invalid_message(problems)
-            prev = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"),
-                        None)
-            if not prev or prev.get("message") != old or prev.get("reason") != "InvalidSpec":
-                self.emit(body, "Warning", "InvalidSpec", old, None)
+            self._warn_once(body, status, ("InvalidSpec", decide.invalid_message(problems)))
             cj_status = None
         else:
             assert spec is not None
             fresh = "observedGeneration" not in status  # never reconciled: nothing to read
-            for obj in (builders.build_service_account(src), builders.build_role(src),
-                        builders.build_role_binding(src)):
-                self._ensure(obj, out, fresh)
-            claim = builders.build_store_claim(src, spec)
-            if claim is not None:
-                self._ensure_exists(claim, out, fresh)
-            cronjob = self._ensure(builders.build_cronjob(src, spec, self.options), out, fresh)
-            cj_status = cronjob.get("status") or {}
+            cronjob = None
+            try:
+                for obj in (builders.build_service_account(src), builders.build_role(src),
+                            builders.build_role_binding(src)):
+                    self._ensure(obj, src, out, fresh)
+                claim = builders.build_store_claim(src, spec)
+                if claim is not None:
+                    self._ensure_claim(claim, src, out, fresh, _ready(status))
+                cronjob = self._ensure(builders.build_cronjob(src, spec, self.options), src,
+                                       out, fresh)
+            except NameConflict as e:
+                out.blocked = ("NameConflict", str(e))
+            self._warn_once(body, status, out.blocked)
+            cj_status = (cronjob.get("status") or {}) if cronjob is not None else None
             wanted = (meta.get("annotations") or {}).get(naming.RUN_NOW_ANNOTATION)
-            if wanted and wanted != run_now_handled:
+            if cronjob is not None and wanted and wanted != run_now_handled:
                 job = builders.build_run_now_job(src, spec, self.options, wanted,
                                                  cronjob["metadata"].get("uid"))
                 try:
@@ -145,6 +163,7 @@ class Reconciler:
             suspended=bool(spec.suspend) if spec is not None else False,
             cronjob_status=cj_status if not problems else None,
             run_now_handled=run_now_handled,
+            blocked=out.blocked,
         )
         desired = decide.operator_status(status, obs, problems, self.clock())
         patch = decide.status_patch(status, desired)
@@ -163,49 +182,101 @@ class Reconciler:
         if not last_run or not last_run.get("completionTime"):
             return
         m = body["metadata"]
-        key = f"{m['uid']}/{last_run.get('jobName')}/{last_run['completionTime']}"
+        key = decide.run_event_key(m["uid"], last_run)
         if self._announced.get((m["namespace"], m["name"])) == key:
             return
         type_, reason, message = events.run_event(last_run)
         self.emit(body, type_, reason, message, key)
         self._announced[(m["namespace"], m["name"])] = key
 
-    def _ensure(self, obj: Obj, out: Outcome, fresh: bool = False) -> Obj:
-        """Create or re-apply `obj` unless the live one already carries it; return the live one.
-        `fresh`: the source was never reconciled, so apply without reading first."""
+    def _warn_once(self, body: Obj, status: Obj, blocked: tuple[str, str] | None) -> None:
+        """A Warning event when Ready turns False for a new reason or message."""
+        if blocked is None:
+            return
+        prev = _ready(status) or {}
+        if prev.get("reason") != blocked[0] or prev.get("message") != blocked[1]:
+            self.emit(body, "Warning", blocked[0], blocked[1], None)
+
+    def _create(self, obj: Obj, out: Outcome) -> Obj:
+        """Create `obj` (POST: never takes over an existing object); Conflict when it exists."""
         m = obj["metadata"]
-        label = f"{obj['kind']}/{m['name']}"
+        live = self.kube.create(obj)
+        out.created.append(f"{obj['kind']}/{m['name']}")
+        if obj["kind"] == "CronJob":
+            self._emit_for(obj, "Normal", "CronJobCreated", f"Created CronJob {m['name']}")
+        return live
+
+    def _read_or_create(self, obj: Obj, out: Outcome, fresh: bool) -> tuple[Obj, bool]:
+        """The live object and whether this call created it. `fresh`: the source was never
+        reconciled, so try creating before reading."""
+        m = obj["metadata"]
+        if fresh:
+            try:
+                return self._create(obj, out), True
+            except Conflict:
+                pass
         try:
-            if fresh:
-                raise NotFound(label)
-            live = self.kube.get(obj["apiVersion"], obj["kind"], m["namespace"], m["name"])
+            return self.kube.get(obj["apiVersion"], obj["kind"], m["namespace"], m["name"]), False
         except NotFound:
-            live = self.kube.apply(obj)
-            out.created.append(label)
-            if obj["kind"] == "CronJob":
-                self._emit_for(obj, "Normal", "CronJobCreated", f"Created CronJob {m['name']}")
+            return self._create(obj, out), True
+
+    def _ensure(self, obj: Obj, src: builders.SourceRef, out: Outcome, fresh: bool = False
+                ) -> Obj:
+        """Create `obj`, or bring the live one in line when it is this source's; return the
+        live one. NameConflict when an object of that name belongs to someone else."""
+        m = obj["metadata"]
+        live, created = self._read_or_create(obj, out, fresh)
+        if created:
             return live
+        if not decide.owned_by(live, src.uid):
+            raise NameConflict(f"{obj['kind']} {m['name']} already exists and is not owned by "
+                               "this JobSource; it is left untouched (rename the JobSource or "
+                               "remove that object)")
         if contains(live, obj):
             return live
+        upgrade = decide.managed_fields_upgrade(live, self.kube.field_manager)
+        if upgrade is not None:
+            self.kube.json_patch(obj["apiVersion"], obj["kind"], m["namespace"], m["name"],
+                                 upgrade)
         live = self.kube.apply(obj)
-        out.updated.append(label)
+        out.updated.append(f"{obj['kind']}/{m['name']}")
         if obj["kind"] == "CronJob":
             self._emit_for(obj, "Normal", "CronJobUpdated", f"Updated CronJob {m['name']}")
         return live
 
-    def _ensure_exists(self, obj: Obj, out: Outcome, fresh: bool = False) -> None:
-        """Create `obj` when absent; never change an existing one (PVC specs are immutable)."""
-        m = obj["metadata"]
-        try:
-            if fresh:
-                raise NotFound(m["name"])
-            self.kube.get(obj["apiVersion"], obj["kind"], m["namespace"], m["name"])
-        except NotFound:
-            try:
-                self.kube.create(obj)
-                out.created.append(f"{obj['kind']}/{m['name']}")
-            except Conflict:
-                pass
+    def _ensure_claim(self, claim: Obj, src: builders.SourceRef, out: Outcome, fresh: bool,
+                      ready: Obj | None) -> None:
+        """Create the store claim, or make its owner reference follow whenDeleted and grow it
+        to the spec's size; what the claim cannot take is reported through out.blocked."""
+        m = claim["metadata"]
+        live, created = self._read_or_create(claim, out, fresh)
+        if created:
+            return
+        if not decide.claim_is_ours(live, src.uid, naming.labels(src.name)):
+            raise NameConflict(f"PersistentVolumeClaim {m['name']} already exists and does not "
+                               "belong to this JobSource; it is left untouched")
+        change = decide.claim_changes(live, claim, src.uid)
+        args = (claim["apiVersion"], claim["kind"], m["namespace"], m["name"])
+        if change.owner_references is not None:
+            self.kube.merge_patch(*args, {"metadata": {
+                "ownerReferences": change.owner_references,
+                "resourceVersion": live["metadata"]["resourceVersion"]}})
+            out.updated.append(f"PersistentVolumeClaim/{m['name']}")
+        problem = change.problem
+        if change.size is not None:
+            refused = (f"spec.store.sqlite.size: the claim {m['name']} could not be resized to "
+                       f"{change.size}")
+            if ready and str(ready.get("message", "")).startswith(refused):
+                problem = str(ready["message"])  # refused before: do not ask again
+            else:
+                try:
+                    self.kube.merge_patch(*args, {"spec": {"resources": {"requests": {
+                        "storage": change.size}}}})
+                    out.updated.append(f"PersistentVolumeClaim/{m['name']}")
+                except ApiException as e:
+                    problem = f"{refused}: {e.reason}"
+        if problem is not None:
+            out.blocked = ("StoreNotResized", problem)
 
     def _emit_for(self, owned: Obj, type_: str, reason: str, message: str) -> None:
         ref = owned["metadata"]["ownerReferences"][0]

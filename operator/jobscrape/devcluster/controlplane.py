@@ -2,8 +2,9 @@
 
 etcd, kube-apiserver (TLS, RBAC, ServiceAccount token signing, PodSecurity admission) and
 kube-controller-manager (job, cronjob, garbage-collector, namespace, ttl-after-finished,
-serviceaccount controllers) run as child processes on free ports, with all state in one temp
-dir that `stop()` removes. Children die with this process even when it is killed.
+serviceaccount, pvc- and pv-protection controllers) run as child processes on free ports,
+with all state in one temp dir that `stop()` removes. Children die with this process even
+when it is killed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
 CONTROLLERS = (
     "job", "cronjob", "garbagecollector", "namespace", "ttl-after-finished",
     "serviceaccount", "serviceaccount-token", "root-ca-cert-publisher",
+    # the storage-object-in-use admission puts finalizers on claims and volumes: without
+    # these a namespace that held a claim never finishes terminating
+    "pvc-protection", "pv-protection",
 )
 WORKDIR_PREFIX = "jobscrape-devcluster-"
 REPO_ROOT = Path(__file__).resolve().parents[3]

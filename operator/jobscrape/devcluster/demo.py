@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                                         cp.workdir / "operator.kubeconfig", "jobscrape-system",
                                         "jobscrape-operator", cluster_role=role["metadata"]["name"])
         op = processes.spawn([str(Path(sys.executable).parent / "jobscrape"), "operator",
-                              f"--kubeconfig={kc}", "--liveness=", "--metrics-port=0",
+                              f"--kubeconfig={kc}", "--health-bind-address=",
+                              "--metrics-bind-address=",
                               "--allow-private-networks",
                               "--runner-image=ghcr.io/jobscrape/jobscrape:demo"],
                              cp.log_path("operator"))

@@ -54,8 +54,8 @@ def board_refs(spec: Any) -> list[BoardRef]:
 def run(args: argparse.Namespace) -> int:
     """Run once for the named JobSource; exit 0 unless every board failed (2: bad input)."""
     from jobscrape import logs
+    from jobscrape.api import contract
     from jobscrape.api.validate import parse_spec, validate_spec
-    from jobscrape.controller import builders
     from jobscrape.kubeclient import Kube, load_api_client
     from jobscrape.runner import report
     from jobscrape.runner.pipeline import run_once
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     logs.configure(args.log_format)
     ctx = {"namespace": args.namespace, "jobsource": args.name}
     kube = Kube(load_api_client(args.kubeconfig), field_manager="jobscrape-runner")
-    body = kube.get(builders.API_VERSION, builders.KIND, args.namespace, args.name)
+    body = kube.get(contract.API_VERSION, contract.KIND, args.namespace, args.name)
     spec, problems = parse_spec(body.get("spec") or {})
     if spec is not None and not problems:
         problems = validate_spec(spec)
@@ -72,18 +72,19 @@ def run(args: argparse.Namespace) -> int:
         for p in problems:
             log.error("invalid spec: %s: %s", p.path, p.message, extra=ctx)
         return 2
-    store = open_store(os.environ.get(builders.DSN_ENV) or args.store)
+    store = open_store(os.environ.get(contract.DSN_ENV) or args.store)
     try:
         store.migrate()
         out = asyncio.run(run_once(
             f"{args.namespace}/{args.name}", board_refs(spec), store,
             fetch_options(spec, args.allow_private_networks), filters=spec.filters,
-            job_name=os.environ.get(builders.JOB_NAME_ENV)))
+            job_name=os.environ.get(contract.JOB_NAME_ENV) or None))
     finally:
         store.close()
     s = out.summary
-    log.info("run %s: fetched=%d created=%d updated=%d removed=%d",
-             report.result_of(s.boards), s.fetched, s.created, s.updated, s.removed, extra=ctx)
+    log.info("run %s: fetched=%d not_modified=%d created=%d updated=%d removed=%d",
+             report.result_of(s.boards), s.fetched, s.not_modified, s.created, s.updated,
+             s.removed, extra=ctx)
     for b in s.boards:
         if b.state not in report.OK_STATES:
             log.warning("board %s: %s %s", b.name, b.state, b.message, extra=ctx)
@@ -93,16 +94,16 @@ def run(args: argparse.Namespace) -> int:
 
 def write_status(kube: Kube, namespace: str, name: str, summary: RunSummary) -> None:
     """Patch the run's results into the status, re-reading on a conflicting write."""
-    from jobscrape.controller import builders
+    from jobscrape.api import contract
     from jobscrape.kubeclient import Conflict
     from jobscrape.runner import report
 
     for attempt in range(5):
-        body = kube.get(builders.API_VERSION, builders.KIND, namespace, name)
+        body = kube.get(contract.API_VERSION, contract.KIND, namespace, name)
         patch = report.status_patch(body.get("status") or {}, summary,
                                     body["metadata"].get("generation"))
         try:
-            kube.merge_patch_status(builders.API_VERSION, builders.KIND, namespace, name, {
+            kube.merge_patch_status(contract.API_VERSION, contract.KIND, namespace, name, {
                 "metadata": {"resourceVersion": body["metadata"]["resourceVersion"]},
                 "status": patch})
             return

@@ -29,6 +29,24 @@ class RunOutput:
     fetches: list[BoardFetch] = field(repr=False)
 
 
+def delivered(fetches: list[BoardFetch], stored: dict[str, int]) -> tuple[int, int]:
+    """(fetched, not_modified) of a run. fetched: postings the boards delivered, where a board
+    whose body was fetched but unchanged (same digest, so not parsed) counts with its `stored`
+    open postings; not_modified: the `stored` postings of boards that answered 304 (nothing
+    was transferred). Failed boards count in neither."""
+    fetched = not_modified = 0
+    for f in fetches:
+        if not f.ok:
+            continue
+        if not f.not_modified:
+            fetched += len(f.postings)
+        elif f.http_status == 304:
+            not_modified += stored.get(f.board.name, 0)
+        else:
+            fetched += stored.get(f.board.name, 0)
+    return fetched, not_modified
+
+
 def filters_fingerprint(filters: Any) -> str:
     """A digest of the filters (pydantic model, or None) the stored postings went through."""
     dump = filters.model_dump(mode="json") if hasattr(filters, "model_dump") else filters
@@ -72,9 +90,10 @@ async def run_once(
         diff = store.apply_run(source, run_id, outcomes, now)
         counts = store.board_counts(source)
         finished = clock()
+    fetched, not_modified = delivered(fetches, counts)
     summary = RunSummary(
         job_name=job_name, started=started, finished=finished,
-        fetched=sum(len(f.postings) for f in fetches),
+        fetched=fetched, not_modified=not_modified,
         created=len(diff.created), updated=len(diff.updated), removed=len(diff.removed),
         boards=[BoardRun(name=f.board.name, type=f.board.type,
                          state=("Empty" if f.not_modified and not counts.get(f.board.name)

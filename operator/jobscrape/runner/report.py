@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobscrape.controller import conditions
+from jobscrape.api import conditions
 
 OK_STATES = ("OK", "Empty")
 MAX_MESSAGE = 256
@@ -27,7 +27,11 @@ class BoardRun:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """The run as a whole."""
+    """The run as a whole.
+
+    `fetched`: postings the boards delivered (a board with an unchanged body counts with its
+    stored postings); `not_modified`: stored postings of the boards that answered 304.
+    """
 
     job_name: str | None
     started: datetime
@@ -37,6 +41,7 @@ class RunSummary:
     updated: int
     removed: int
     boards: Sequence[BoardRun]
+    not_modified: int = 0
 
 
 def result_of(boards: Sequence[BoardRun]) -> str:
@@ -52,9 +57,41 @@ def exit_code(boards: Sequence[BoardRun]) -> int:
     return 1 if boards and result_of(boards) == "Failed" else 0
 
 
+def failing_count(boards: Sequence[BoardRun]) -> int:
+    """How many boards failed (neither OK nor Empty)."""
+    return sum(1 for b in boards if b.state not in OK_STATES)
+
+
+def is_retry(last_run: dict[str, Any] | None, job_name: str | None) -> bool:
+    """Whether this run is a further attempt of the Job that wrote `last_run` (the previous
+    status.lastRun). Never for a run without a Job (a local run counts on its own)."""
+    return bool(job_name) and (last_run or {}).get("jobName") == job_name
+
+
+def attempt_of(last_run: dict[str, Any] | None, job_name: str | None) -> int | None:
+    """Which attempt of its Job this run is: 1 for the Job's first pod, one more than the
+    previous lastRun's attempt for a retry of the same Job; None without a Job."""
+    if not job_name:
+        return None
+    if not is_retry(last_run, job_name):
+        return 1
+    return int((last_run or {}).get("attempt") or 1) + 1
+
+
+def _failures_before(p: dict[str, Any], retry: bool) -> int:
+    """A board's consecutive failures before this run. For a retry of the same Job, the
+    previous attempt's count without the failure that attempt added (it is the same run)."""
+    failures = int(p.get("consecutiveFailures") or 0)
+    if retry and p.get("state") is not None and p["state"] not in OK_STATES:
+        failures -= 1
+    return max(0, failures)
+
+
 def board_statuses(previous: Sequence[dict[str, Any]] | None, boards: Sequence[BoardRun],
-                   now: datetime) -> list[dict[str, Any]]:
-    """status.boards after this run: failures counted, last success times carried over."""
+                   now: datetime, retry: bool = False) -> list[dict[str, Any]]:
+    """status.boards after this run: failures counted once per run, last success times
+    carried over. With `retry` (this run is another attempt of the Job that wrote `previous`),
+    this attempt replaces the previous attempt's count instead of adding to it."""
     prev = {b.get("name"): b for b in previous or []}
     out = []
     for b in boards:
@@ -62,7 +99,7 @@ def board_statuses(previous: Sequence[dict[str, Any]] | None, boards: Sequence[B
         ok = b.state in OK_STATES
         entry: dict[str, Any] = {
             "name": b.name, "type": b.type, "state": b.state, "postings": b.postings,
-            "consecutiveFailures": 0 if ok else int(p.get("consecutiveFailures") or 0) + 1,
+            "consecutiveFailures": 0 if ok else _failures_before(p, retry) + 1,
             "message": b.message[:MAX_MESSAGE],
         }
         if b.http_status is not None:
@@ -110,23 +147,34 @@ def run_conditions(current: list[dict[str, Any]] | None, summary: RunSummary,
 
 def status_patch(current: dict[str, Any], summary: RunSummary, generation: int | None
                  ) -> dict[str, Any]:
-    """The status fields a run writes back to its JobSource."""
+    """The status fields a run writes back to its JobSource, as a JSON merge patch against
+    `current` (None deletes: a run without a Job clears lastRun.jobName and attempt).
+
+    Retries of one Job are one run: when `current`'s lastRun is from this run's Job, this
+    attempt replaces that attempt's failure counts. lastSuccessfulTime is set to the
+    completion time when the run exits 0, and left alone otherwise."""
     duration = (summary.finished - summary.started).total_seconds()
+    prev_run = current.get("lastRun")
     last_run: dict[str, Any] = {
+        "jobName": summary.job_name or None,
+        "attempt": attempt_of(prev_run, summary.job_name),
         "startTime": conditions.fmt_time(summary.started),
         "completionTime": conditions.fmt_time(summary.finished),
         "durationSeconds": round(duration, 3),
         "result": result_of(summary.boards),
-        "fetched": summary.fetched, "created": summary.created,
-        "updated": summary.updated, "removed": summary.removed,
+        "fetched": summary.fetched, "notModified": summary.not_modified,
+        "created": summary.created, "updated": summary.updated, "removed": summary.removed,
     }
-    if summary.job_name:
-        last_run["jobName"] = summary.job_name
     prev_boards = current.get("boards")
-    return {
+    patch: dict[str, Any] = {
         "lastRun": last_run,
-        "boards": board_statuses(prev_boards, summary.boards, summary.finished),
+        "boards": board_statuses(prev_boards, summary.boards, summary.finished,
+                                 retry=is_retry(prev_run, summary.job_name)),
         "postings": sum(b.postings for b in summary.boards),
+        "failingBoards": failing_count(summary.boards),
         "conditions": run_conditions(current.get("conditions"), summary, prev_boards,
                                      generation),
     }
+    if exit_code(summary.boards) == 0:
+        patch["lastSuccessfulTime"] = conditions.fmt_time(summary.finished)
+    return patch

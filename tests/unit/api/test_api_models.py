@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import get_args
 
-from jobscrape.api.spec import JobSourceSpec
+from jobscrape.api.spec import (
+    PATH_SEGMENT,
+    SUBDOMAIN,
+    TOKEN_ALPHABETS,
+    BoardType,
+    JobSourceSpec,
+)
 from jobscrape.api.validate import parse_spec, validate_spec
 
 MIN = {"schedule": "0 */6 * * *", "boards": [{"name": "a", "type": "greenhouse", "token": "a"}]}
@@ -86,3 +93,95 @@ def test_validate_spec_schedule_zone_regex():
     assert validate_spec(good, NOW) == []
     assert {e.path for e in validate_spec(JobSourceSpec.model_validate(
         {**MIN, "schedule": "*/5 * * * * *"}), NOW)} == {"spec.schedule"}
+
+
+def _board_errors(board: dict) -> dict[str, str]:
+    return _errors({**MIN, "boards": [board]})
+
+
+GOOD_URLS = ["https://boards-api.greenhouse.io/v1/boards/acme/jobs?content=true",
+             "http://127.0.0.1:8080/feed.xml", "https://example.com", "https://example.com/#top",
+             "https://example.com?x=1", "https://medium.com/@acme/feed", "https://bücher.example/",
+             "https://example.com/search?q=a%20b&page=2"]
+BAD_URLS = ["file:///etc/passwd", "javascript:alert(1)", "ftp://example.com/jobs.xml",
+            "//example.com/jobs", "http://", "https:///path", "http:/example.com",
+            "example.com/jobs", "http://exa mple.com/", "http://example.com/a b",
+            "http://evil.com\\@good.com/", "http://example.com\n", "data:text/html,<b>x</b>",
+            "http://:80/", "http://user@/x", "gopher://example.com", "http://example.com:port/",
+            "HTTPS://example.com/",  # the scheme in lower case
+            "https://user:pw@example.com/",  # no credentials in a spec
+            "http://[::1]:9000/x",  # no IPv6 literals
+            ]
+
+
+def test_good_urls_pass():
+    for url in GOOD_URLS:
+        spec, errors = parse_spec({**MIN, "boards": [{"name": "p", "type": "jsonld",
+                                                      "url": url}]})
+        assert errors == [] and spec is not None, url
+
+
+def test_bad_urls_are_refused_on_the_url_field():
+    for url in BAD_URLS:
+        for board in ({"name": "p", "type": "feed", "url": url},
+                      {"name": "g", "type": "greenhouse", "token": "acme", "url": url}):
+            assert _board_errors(board) == {
+                "spec.boards[0].url": "url must be an absolute http(s) URL"}, url
+
+
+PATH_SEGMENT_TYPES = ["greenhouse", "lever", "ashby", "workable", "smartrecruiters"]
+GOOD_SEGMENTS = ["acme", "Visa", "acme-corp", "acme_corp", "acme.io", "a", "9lives", "a..b"]
+BAD_SEGMENTS = ["../../admin", "..", ".hidden", "-x", "_x", "a/b", "a b", "a%2Fb", "a?b", "a#b",
+                "a\\b", "acme\n", "ünicode", "a:b", "a@b"]
+GOOD_LABELS = ["acme", "Acme-GmbH", "a", "0", "a" * 63, "tiko"]
+BAD_LABELS = ["a/b", "x.evil.com", "-acme", "acme-", "a_b", "a" * 64, "a b", "acme\n", ".."]
+
+
+def _token_board(board_type: str, token: str) -> dict[str, str]:
+    board = {"name": "b", "type": board_type, "token": token}
+    if board_type in ("jsonld", "feed"):
+        board["url"] = "https://example.com/jobs"
+    return board
+
+
+def test_path_segment_tokens():
+    for board_type in [*PATH_SEGMENT_TYPES, "jsonld", "feed"]:
+        for token in GOOD_SEGMENTS:
+            assert parse_spec({**MIN, "boards": [_token_board(board_type, token)]})[1] == []
+        for token in BAD_SEGMENTS:
+            assert _board_errors(_token_board(board_type, token)) == {
+                "spec.boards[0].token": f"token for {board_type} boards may contain only "
+                                        "letters, digits, '.', '_' and '-', starting with a "
+                                        "letter or digit"}, (board_type, token)
+
+
+def test_subdomain_tokens():
+    for board_type in ("recruitee", "personio"):
+        for token in GOOD_LABELS:
+            assert parse_spec({**MIN, "boards": [_token_board(board_type, token)]})[1] == []
+        for token in BAD_LABELS:
+            errs = _board_errors(_token_board(board_type, token))
+            assert list(errs) == ["spec.boards[0].token"], (board_type, token)
+            assert errs["spec.boards[0].token"].startswith(
+                f"token for {board_type} boards must be a DNS label"), token
+
+
+def test_token_optional_for_url_boards_and_required_for_the_others():
+    assert parse_spec({**MIN, "boards": [{"name": "f", "type": "feed",
+                                          "url": "https://example.com/f.xml"}]})[1] == []
+    assert _board_errors({"name": "g", "type": "greenhouse"}) == {
+        "spec.boards[0]": "token is required for boards of type greenhouse"}
+
+
+def test_token_alphabets_cover_every_board_type():
+    assert set(TOKEN_ALPHABETS) == set(get_args(BoardType))
+    assert {TOKEN_ALPHABETS[t] for t in ("recruitee", "personio")} == {SUBDOMAIN}
+    assert {TOKEN_ALPHABETS[t] for t in [*PATH_SEGMENT_TYPES, "jsonld", "feed"]} == {
+        PATH_SEGMENT}
+
+
+def test_parse_errors_come_from_the_table():
+    """The pydantic check follows TOKEN_ALPHABETS, so changing the table changes both sides."""
+    for board_type, alphabet in TOKEN_ALPHABETS.items():
+        errs = _board_errors(_token_board(board_type, "no/slash"))
+        assert errs == {"spec.boards[0].token": alphabet.message(board_type)}

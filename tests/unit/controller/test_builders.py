@@ -86,5 +86,5 @@ def test_run_now_job_is_owned_by_the_cronjob():
     job = builders.build_run_now_job(SRC, _spec(), OPTS, "v1", "cj-uid")
     assert job["metadata"]["ownerReferences"][0] == {
         "apiVersion": "batch/v1", "kind": "CronJob", "name": "jobsource-platform",
-        "uid": "cj-uid", "controller": True, "blockOwnerDeletion": True}
+        "uid": "cj-uid", "controller": False, "blockOwnerDeletion": True}
     assert job["spec"] == builders.job_spec(SRC, _spec(), OPTS)

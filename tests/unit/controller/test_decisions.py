@@ -130,3 +130,92 @@ def test_run_event_type_and_message():
     again = build_event({"apiVersion": "v1", "kind": "X", "metadata": {
         "name": "s", "namespace": "n", "uid": "u"}}, "Normal", "R", "m", LATER, key="k")
     assert keyed["metadata"]["name"] == again["metadata"]["name"]
+
+
+def test_contains_ignores_items_other_managers_add_to_keyed_lists():
+    want = {"spec": {"containers": [{"name": "runner", "env": [{"name": "A", "value": "1"}]}]}}
+    webhook_added = {"spec": {"containers": [
+        {"name": "runner", "env": [{"name": "INJECTED", "value": "x"},
+                                   {"name": "A", "value": "1"}]},
+        {"name": "sidecar"}]}}
+    assert contains(webhook_added, want)
+    changed = {"spec": {"containers": [{"name": "runner", "env": [{"name": "A", "value": "2"}]}]}}
+    assert not contains(changed, want)
+    # atomic lists (args, RBAC subjects) must match exactly
+    assert not contains({"args": ["a", "b"]}, {"args": ["a"]})
+    assert not contains({"subjects": [{"name": "a"}, {"name": "intruder"}]},
+                        {"subjects": [{"name": "a"}]})
+
+
+def test_owned_by_and_claims():
+    live = {"metadata": {"name": "c", "ownerReferences": [{"uid": "u1"}], "labels": {}}}
+    assert decide.owned_by(live, "u1") and not decide.owned_by(live, "u2")
+    labels = {"app.kubernetes.io/managed-by": "jobscrape", "jobscrape.io/source": "s"}
+    retained = {"metadata": {"name": "c", "labels": dict(labels)}}
+    assert decide.claim_is_ours(retained, "u2", labels)
+    assert not decide.claim_is_ours({"metadata": {"name": "c"}}, "u2", labels)
+
+
+def _claim(size, refs=None, cls=None):
+    spec = {"resources": {"requests": {"storage": size}}}
+    if cls:
+        spec["storageClassName"] = cls
+    return {"metadata": {"name": "c", "ownerReferences": refs or []}, "spec": spec}
+
+
+def test_claim_changes_follow_when_deleted_both_ways_and_size():
+    ours, other = {"uid": "u", "kind": "JobSource"}, {"uid": "x", "kind": "Other"}
+    # Delete -> Retain: our reference goes, a foreign one stays
+    c = decide.claim_changes(_claim("1Gi", [other, ours]), _claim("1Gi"), "u")
+    assert c.owner_references == [other] and c.size is None and c.problem is None
+    # Retain -> Delete
+    c = decide.claim_changes(_claim("1Gi"), _claim("1Gi", [ours]), "u")
+    assert c.owner_references == [ours]
+    assert decide.claim_changes(_claim("1Gi", [ours]), _claim("1024Mi", [ours]),
+                                "u").owner_references is None
+    assert decide.claim_changes(_claim("1Gi"), _claim("2Gi"), "u").size == "2Gi"
+    shrink = decide.claim_changes(_claim("2Gi"), _claim("1Gi"), "u")
+    assert shrink.size is None and shrink.problem.startswith("spec.store.sqlite.size: 1Gi is")
+    cls = decide.claim_changes(_claim("1Gi", cls="slow"), _claim("1Gi", cls="fast"), "u")
+    assert cls.problem.startswith("spec.store.sqlite.storageClassName")
+
+
+def test_run_event_key_is_one_per_job_and_result():
+    a = decide.run_event_key("u", {"jobName": "j", "result": "Failed", "completionTime": "1"})
+    b = decide.run_event_key("u", {"jobName": "j", "result": "Failed", "completionTime": "2"})
+    c = decide.run_event_key("u", {"jobName": "j", "result": "Succeeded", "completionTime": "3"})
+    assert a == b != c
+    assert decide.run_event_key("u", {"completionTime": "1"}) != decide.run_event_key(
+        "u", {"completionTime": "2"})
+
+
+def test_managed_fields_upgrade_turns_the_create_entry_into_apply():
+    entry = {"manager": "op", "operation": "Update", "fieldsV1": {"f:spec": {}}}
+    foreign = {"manager": "kyverno", "operation": "Update"}
+    live = {"metadata": {"resourceVersion": "7", "managedFields": [entry, foreign]}}
+    ops = decide.managed_fields_upgrade(live, "op")
+    assert ops[0] == {"op": "test", "path": "/metadata/resourceVersion", "value": "7"}
+    assert ops[1]["value"] == [dict(entry, operation="Apply"), foreign]
+    applied = {"metadata": {"managedFields": [dict(entry, operation="Apply")]}}
+    assert decide.managed_fields_upgrade(applied, "op") is None
+    assert decide.managed_fields_upgrade({"metadata": {"managedFields": [foreign]}}, "op") is None
+
+
+def test_last_successful_time_is_the_later_of_cronjob_and_runner():
+    obs = decide.Observed(generation=1, cronjob_name="cj", board_count=1,
+                          schedule="0 * * * *", time_zone=None, suspended=False,
+                          cronjob_status={"lastSuccessfulTime": "2026-11-24T09:00:00Z"},
+                          run_now_handled=None)
+    out = decide.operator_status({"lastSuccessfulTime": "2026-11-24T09:30:00Z"}, obs, [], NOW)
+    assert out["lastSuccessfulTime"] == "2026-11-24T09:30:00Z"
+    out = decide.operator_status({"lastSuccessfulTime": "2026-11-24T08:00:00Z"}, obs, [], NOW)
+    assert out["lastSuccessfulTime"] == "2026-11-24T09:00:00Z"
+
+
+def test_blocked_makes_ready_false_with_its_reason():
+    obs = decide.Observed(generation=2, cronjob_name="cj", board_count=1,
+                          schedule="0 * * * *", time_zone=None, suspended=False,
+                          cronjob_status=None, run_now_handled=None,
+                          blocked=("NameConflict", "CronJob cj already exists"))
+    ready = decide.operator_status({}, obs, [], NOW)["conditions"][-1]
+    assert (ready["status"], ready["reason"]) == ("False", "NameConflict")

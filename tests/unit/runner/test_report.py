@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from jobscrape.controller.conditions import find
+from jobscrape.api.conditions import find
 from jobscrape.runner import report
 from jobscrape.runner.report import BoardRun, RunSummary
 
@@ -16,9 +16,32 @@ def _b(name, state="OK", postings=10, status=200, message=""):
                     http_status=status, message=message)
 
 
-def _summary(*boards):
-    return RunSummary(job_name="jobsource-x-1", started=T0, finished=T0 + timedelta(seconds=42),
-                      fetched=20, created=3, updated=1, removed=2, boards=list(boards))
+def _summary(*boards, job="jobsource-x-1", at=T0):
+    return RunSummary(job_name=job, started=at, finished=at + timedelta(seconds=42),
+                      fetched=20, created=3, updated=1, removed=2, boards=list(boards),
+                      not_modified=5)
+
+
+def _merge_patch(target, patch):
+    """RFC 7386 JSON merge patch, as the API server applies the runner's status patch."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = _merge_patch(out.get(k), v)
+    return out
+
+
+def _run(status, *boards, job="jobsource-x-1", at=T0):
+    """The status after one attempt wrote its merge patch over `status`."""
+    return _merge_patch(status, report.status_patch(status, _summary(*boards, job=job, at=at), 1))
+
+
+def _board(status, name):
+    return next(b for b in status["boards"] if b["name"] == name)
 
 
 def test_result_and_exit_code():
@@ -62,9 +85,97 @@ def test_status_patch_shape_and_other_conditions_kept():
     patch = report.status_patch(current, _summary(_b("a", postings=11), _b("b", "NotFound", 0,
                                                                            404)), 5)
     assert patch["lastRun"] == {
-        "jobName": "jobsource-x-1", "startTime": "2026-11-24T06:00:00Z",
+        "jobName": "jobsource-x-1", "attempt": 1, "startTime": "2026-11-24T06:00:00Z",
         "completionTime": "2026-11-24T06:00:42Z", "durationSeconds": 42.0,
-        "result": "PartiallyFailed", "fetched": 20, "created": 3, "updated": 1, "removed": 2}
-    assert patch["postings"] == 11
+        "result": "PartiallyFailed", "fetched": 20, "notModified": 5, "created": 3,
+        "updated": 1, "removed": 2}
+    assert patch["postings"] == 11 and patch["failingBoards"] == 1
+    assert patch["lastSuccessfulTime"] == "2026-11-24T06:00:42Z"  # exit code 0
     assert [b["state"] for b in patch["boards"]] == ["OK", "NotFound"]
     assert [c["type"] for c in patch["conditions"]] == ["Ready", "Healthy", "Degraded"]
+
+
+def test_retries_of_one_job_count_one_failed_run():
+    start = {"boards": [{"name": "a", "state": "OK", "consecutiveFailures": 0,
+                         "lastSuccessTime": "2026-11-23T06:00:42Z"}]}
+    first = _run(start, _b("a", "Failing", 7, 500))
+    assert _board(first, "a")["consecutiveFailures"] == 1 and first["lastRun"]["attempt"] == 1
+    second = _run(first, _b("a", "Failing", 7, 503), at=T0 + timedelta(minutes=1))
+    a = _board(second, "a")
+    assert a["consecutiveFailures"] == 1  # the Job's retry is the same run, not a second one
+    assert a["lastSuccessTime"] == "2026-11-23T06:00:42Z" and a["httpStatus"] == 503
+    assert second["lastRun"]["attempt"] == 2 and second["lastRun"]["jobName"] == "jobsource-x-1"
+    third = _run(second, _b("a", "Failing", 7, 500), at=T0 + timedelta(minutes=2))
+    assert _board(third, "a")["consecutiveFailures"] == 1 and third["lastRun"]["attempt"] == 3
+
+
+def test_retry_replaces_only_its_own_failure():
+    three = {"lastRun": {"jobName": "jobsource-x-3"},
+             "boards": [{"name": "a", "state": "Failing", "consecutiveFailures": 2},
+                        {"name": "b", "state": "OK", "consecutiveFailures": 0}]}
+    first = _run(three, _b("a", "Failing"), _b("b", "NotFound", 0, 404), job="jobsource-x-4")
+    assert [b["consecutiveFailures"] for b in first["boards"]] == [3, 1]
+    again = _run(first, _b("a", "Failing"), _b("b", "NotFound", 0, 404), job="jobsource-x-4")
+    assert [b["consecutiveFailures"] for b in again["boards"]] == [3, 1]
+
+
+def test_fail_then_succeed_within_one_job_resets_failures():
+    start = {"boards": [{"name": "a", "state": "OK", "consecutiveFailures": 0}]}
+    failed = _run(start, _b("a", "Failing", 7, 500))
+    assert "lastSuccessfulTime" not in failed and failed["failingBoards"] == 1
+    later = T0 + timedelta(minutes=1)
+    ok = _run(failed, _b("a", postings=7), at=later)
+    a = _board(ok, "a")
+    assert a["consecutiveFailures"] == 0 and a["lastSuccessTime"] == "2026-11-24T06:01:42Z"
+    assert ok["lastRun"]["attempt"] == 2 and ok["lastRun"]["result"] == "Succeeded"
+    assert ok["failingBoards"] == 0 and ok["lastSuccessfulTime"] == "2026-11-24T06:01:42Z"
+
+
+def test_failures_of_different_jobs_add_up():
+    start = {"boards": [{"name": "a", "state": "OK", "consecutiveFailures": 0}]}
+    one = _run(start, _b("a", "Failing"), job="jobsource-x-1")
+    two = _run(one, _b("a", "Failing"), job="jobsource-x-2", at=T0 + timedelta(hours=1))
+    assert _board(two, "a")["consecutiveFailures"] == 2
+    assert two["lastRun"]["attempt"] == 1 and two["lastRun"]["jobName"] == "jobsource-x-2"
+
+
+def test_runs_without_a_job_always_count_and_clear_job_fields():
+    start = {"lastRun": {"jobName": "jobsource-x-1", "attempt": 2},
+             "boards": [{"name": "a", "state": "Failing", "consecutiveFailures": 1}]}
+    patch = report.status_patch(start, _summary(_b("a", "Failing"), job=None), 1)
+    assert patch["boards"][0]["consecutiveFailures"] == 2
+    # a merge patch: null removes the Job fields of the previous run
+    assert patch["lastRun"]["jobName"] is None and patch["lastRun"]["attempt"] is None
+    again = _run(_run(start, _b("a", "Failing"), job=None), _b("a", "Failing"), job=None)
+    assert _board(again, "a")["consecutiveFailures"] == 3 and "attempt" not in again["lastRun"]
+
+
+def test_attempt_numbers():
+    assert report.attempt_of(None, "j-1") == 1
+    assert report.attempt_of({"jobName": "j-0", "attempt": 3}, "j-1") == 1
+    assert report.attempt_of({"jobName": "j-1", "attempt": 1}, "j-1") == 2
+    assert report.attempt_of({"jobName": "j-1"}, "j-1") == 2  # written before attempts existed
+    assert report.attempt_of({"jobName": "j-1", "attempt": 1}, None) is None
+    assert report.attempt_of({"jobName": "j-1", "attempt": 1}, "") is None
+
+
+def test_failing_boards_and_last_successful_time_follow_the_exit_code():
+    partial = report.status_patch({}, _summary(_b("a"), _b("b", "Failing"), _b("c", "NotFound")),
+                                  1)
+    assert partial["failingBoards"] == 2 and partial["lastRun"]["result"] == "PartiallyFailed"
+    assert partial["lastSuccessfulTime"] == "2026-11-24T06:00:42Z"
+    failed = report.status_patch({"lastSuccessfulTime": "2026-11-23T06:00:42Z"},
+                                 _summary(_b("b", "Failing"), _b("c", "NotFound")), 1)
+    assert failed["failingBoards"] == 2 and "lastSuccessfulTime" not in failed
+    empty = report.status_patch({}, _summary(_b("a", "Empty", 0)), 1)
+    assert empty["failingBoards"] == 0 and empty["lastSuccessfulTime"] == "2026-11-24T06:00:42Z"
+
+
+def test_status_patch_fits_the_status_model():
+    from jobscrape.api.status import JobSourceStatus
+
+    status = _run(_run({}, _b("a", "Failing")), _b("a", "Failing"))
+    model = JobSourceStatus.model_validate(status)
+    assert model.last_run is not None and model.last_run.attempt == 2
+    assert model.last_run.not_modified == 5 and model.failing_boards == 1
+    assert model.model_dump(by_alias=True, exclude_none=True)["lastRun"]["notModified"] == 5
