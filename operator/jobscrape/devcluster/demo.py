@@ -23,10 +23,12 @@ from jobscrape.devcluster import processes
 from jobscrape.devcluster.controlplane import REPO_ROOT, ControlPlane
 from jobscrape.devcluster.executor import start_executor
 from jobscrape.devcluster.identity import service_account_kubeconfig
+from jobscrape.devcluster.policy import install_runner_policy
 
 NAMESPACE = "demo"
 SOURCE = "fixture-boards"
 KUBECONFIG_COPY = Path("/tmp/jobscrape-demo.kubeconfig")
+DEMO_IMAGE = "ghcr.io/jobscrape/jobscrape:demo"
 
 
 def demo_source(board_url: str) -> dict[str, Any]:
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 rbac_api.create_cluster_role(d)
             elif d["kind"] == "ClusterRoleBinding":
                 rbac_api.create_cluster_role_binding(d)
+        install_runner_policy(api, DEMO_IMAGE)
         kc = service_account_kubeconfig(api, cp.server, cp.pki.ca_cert,
                                         cp.workdir / "operator.kubeconfig", "jobscrape-system",
                                         "jobscrape-operator", cluster_role=role["metadata"]["name"])
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                               f"--kubeconfig={kc}", "--health-bind-address=",
                               "--metrics-bind-address=",
                               "--allow-private-networks",
-                              "--runner-image=ghcr.io/jobscrape/jobscrape:demo"],
+                              f"--runner-image={DEMO_IMAGE}"],
                              cp.log_path("operator"))
         client.CoreV1Api(api).create_namespace(
             client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
@@ -135,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nfirst run done {time.monotonic() - t0:.1f}s after start\n")
         print("$ kubectl get jobsources -n demo")
         print(_kubectl(cp.kubeconfig, "get", "jobsources", "-n", NAMESPACE))
+        print("$ kubectl get jsrc -n demo -o wide")
+        print(_kubectl(cp.kubeconfig, "get", "jsrc", "-n", NAMESPACE, "-o", "wide"))
         _print_postings(state)
+        lines = cp.log_path("operator").read_text(errors="replace").splitlines()
+        print(f"operator log so far: {len(lines)} lines ({cp.log_path('operator')})")
         if args.once:
             print("(run without --once to keep the demo cluster up and use kubectl on it)")
             return 0 if status.get("postings") else 1
