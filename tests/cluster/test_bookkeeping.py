@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
+from jobscrape.controller import naming
 from jobscrape.devtools.boardserver import BoardServer
 
 from waiting import wait_for
@@ -24,10 +25,18 @@ def _run_now(tenant, ns, name, value):
         "metadata": {"annotations": {"jobscrape.io/run-now": value}}})
 
 
-def _job_finished(cluster, ns, job_name):
-    job = client.BatchV1Api(cluster.api).read_namespaced_job(job_name, ns)
-    return any(c.type in ("Complete", "Failed") and c.status == "True"
-               for c in job.status.conditions or [])
+def _failed_run_now_job(cluster, ns, value) -> str:
+    """Wait until the run-now Job of `value` has failed (all its pods ran); its name."""
+    label = f"jobscrape.io/run-now-hash={naming.run_now_hash(value)}"
+
+    def failed():
+        jobs = client.BatchV1Api(cluster.api).list_namespaced_job(ns, label_selector=label)
+        job = next(iter(jobs.items), None)
+        if job and any(c.type == "Failed" and c.status == "True"
+                       for c in job.status.conditions or []):
+            return job.metadata.name
+        return None
+    return wait_for(failed, timeout=150, interval=1, what=f"run-now Job {value!r} to fail")
 
 
 def _events(cluster, ns, reason):
@@ -46,23 +55,19 @@ def test_a_failed_run_counts_once_although_its_job_retried(cluster, operator, na
         wait_for(lambda: _status(cluster, namespace, "down").get("cronJobName"), timeout=30,
                  what="the source to be reconciled")
         _run_now(tenant, namespace, "down", "first")
-        st = wait_for(lambda: (s := _status(cluster, namespace, "down")).get(
-            "lastRun", {}).get("attempt") == 2 and s, timeout=120, interval=1,
-            what="the second attempt of the run-now Job to write status")
-        job = st["lastRun"]["jobName"]
-        wait_for(lambda: _job_finished(cluster, namespace, job), timeout=60,
-                 what="the Job to fail")
-        assert st["lastRun"]["result"] == "Failed"
+        job = _failed_run_now_job(cluster, namespace, "first")
+        st = _status(cluster, namespace, "down")  # the second pod wrote it before exiting
+        assert st["lastRun"]["jobName"] == job and st["lastRun"]["result"] == "Failed"
         assert st["boards"][0]["consecutiveFailures"] == 1  # one run, two pods
-        assert st["failingBoards"] == 1
+        assert st["lastRun"]["attempt"] == 2 and st["failingBoards"] == 1
         wait_for(lambda: _events(cluster, namespace, "RunFailed"), timeout=30,
                  what="a RunFailed event")
         assert len(_events(cluster, namespace, "RunFailed")) == 1
         # a second failed run (another Job) counts as the second
         _run_now(tenant, namespace, "down", "second")
-        st = wait_for(lambda: (s := _status(cluster, namespace, "down"))["lastRun"][
-            "jobName"] != job and s["lastRun"].get("attempt") == 2 and s, timeout=120,
-            interval=1, what="the second run-now Job's retry")
+        second = _failed_run_now_job(cluster, namespace, "second")
+        st = _status(cluster, namespace, "down")
+        assert st["lastRun"]["jobName"] == second
         assert st["boards"][0]["consecutiveFailures"] == 2
         wait_for(lambda: len(_events(cluster, namespace, "RunFailed")) == 2, timeout=30,
                  what="a RunFailed event for the second run")

@@ -203,3 +203,21 @@ def test_operator_survives_garbage_bodies(cluster, operator, namespace):
     assert "spec.schedule" in next(c for c in st["conditions"] if c["type"] == "Ready")["message"]
     assert not client.BatchV1Api(cluster.api).list_namespaced_cron_job(namespace).items
     assert operator.proc.poll() is None
+
+
+def test_fields_dropped_from_the_spec_leave_the_cronjob(cluster, operator, namespace):
+    """Objects are created with POST (never adopting) and later server-side applied: what
+    the operator stops setting must still go, so its create entry becomes an apply entry."""
+    co, batch = _co(cluster), client.BatchV1Api(cluster.api)
+    co.create_namespaced_custom_object(G, V, namespace, P, _source(
+        "tz", timeZone="Europe/Berlin", startingDeadlineSeconds=60))
+    _ready(cluster, namespace, "tz")
+    assert batch.read_namespaced_cron_job("jobsource-tz", namespace).spec.time_zone
+    co.patch_namespaced_custom_object(G, V, namespace, P, "tz", {"spec": {
+        "timeZone": None, "startingDeadlineSeconds": None}})
+    wait_for(lambda: (cj := batch.read_namespaced_cron_job("jobsource-tz", namespace))
+             .spec.time_zone is None and cj.spec.starting_deadline_seconds is None,
+             timeout=30, what="timeZone and startingDeadlineSeconds to leave the CronJob")
+    mine = [(e.manager, e.operation) for e in batch.read_namespaced_cron_job(
+        "jobsource-tz", namespace).metadata.managed_fields if e.manager == "jobscrape-operator"]
+    assert mine == [("jobscrape-operator", "Apply")]

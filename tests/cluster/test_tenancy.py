@@ -221,3 +221,25 @@ def test_namespace_deletion_finishes_without_errors(cluster, operator, crd):
     new_log = operator.output()[log_before:]
     assert "Traceback" not in new_log and "failed" not in new_log, new_log[-3000:]
     assert _reconcile_errors(operator.metrics_port) == errors_before
+
+
+def test_metrics_and_health_listen_only_where_told(cluster, crd, tmp_path):
+    import httpx
+
+    from jobscrape.devcluster import processes
+
+    from conftest import start_operator
+
+    mport, hport = processes.free_port(), processes.free_port()
+    op = start_operator(cluster, tmp_path, f"--metrics-bind-address=127.0.0.2:{mport}",
+                        f"--health-bind-address=127.0.0.2:{hport}")
+    try:
+        wait_for(lambda: httpx.get(f"http://127.0.0.2:{mport}/metrics", timeout=2)
+                 .status_code == 200, timeout=30, what="metrics on 127.0.0.2")
+        wait_for(lambda: httpx.get(f"http://127.0.0.2:{hport}/healthz", timeout=2)
+                 .status_code == 200, timeout=30, what="/healthz on 127.0.0.2")
+        for port in (mport, hport):
+            with pytest.raises(httpx.ConnectError):
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+    finally:
+        processes.stop(op.proc)
