@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 from kubernetes import client
 
-from conftest import RUNNER_IMAGE, audit_lines, audit_writes
+from jobscrape.devcluster import processes
+
+from conftest import RUNNER_IMAGE, audit_lines, audit_writes, start_operator
 from test_operator import _source
 from waiting import wait_for
 
@@ -188,8 +191,6 @@ def test_operator_logs_no_handler_success_lines(cluster, operator, namespace, te
 
 
 def _reconcile_errors(port: int) -> float:
-    import httpx
-
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     line = next(x for x in text.splitlines()
                 if x.startswith("jobscrape_operator_reconcile_errors_total "))
@@ -224,12 +225,6 @@ def test_namespace_deletion_finishes_without_errors(cluster, operator, crd):
 
 
 def test_metrics_and_health_listen_only_where_told(cluster, crd, tmp_path):
-    import httpx
-
-    from jobscrape.devcluster import processes
-
-    from conftest import start_operator
-
     mport, hport = processes.free_port(), processes.free_port()
     op = start_operator(cluster, tmp_path, f"--metrics-bind-address=127.0.0.2:{mport}",
                         f"--health-bind-address=127.0.0.2:{hport}")
