@@ -4,6 +4,7 @@
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
 RUN pip install --no-cache-dir build==1.2.2
+# the runtime package only: the test/dev machinery (dev/, jobscrape-dev) never enters the image
 COPY pyproject.toml README.md ./
 COPY operator ./operator
 RUN python -m build --wheel --outdir /dist

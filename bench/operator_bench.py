@@ -25,10 +25,10 @@ from pathlib import Path
 import yaml
 from kubernetes import client
 
-from jobscrape.devcluster import processes
-from jobscrape.devcluster.controlplane import ControlPlane
-from jobscrape.devcluster.identity import service_account_kubeconfig
 from jobscrape.kubeclient import Kube, load_api_client
+from jobscrape_dev.devcluster import processes
+from jobscrape_dev.devcluster.controlplane import ControlPlane
+from jobscrape_dev.devcluster.identity import service_account_kubeconfig
 
 REPO = Path(__file__).resolve().parents[1]
 THREADS = 32

@@ -45,7 +45,7 @@ import httpx
 
 from jobscrape import __version__
 from jobscrape.boards import BOARD_TYPES, BoardRef, get_adapter
-from jobscrape.devtools.boardserver import clone_items
+from jobscrape_dev.boardserver import clone_items
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "boards"
@@ -308,7 +308,7 @@ def start_server(log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "jobscrape.devtools.boardserver",
+        proc = subprocess.Popen([sys.executable, "-m", "jobscrape_dev.boardserver",
                                  "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

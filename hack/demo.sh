@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 bash hack/setup.sh
 JOBSCRAPE_K8S_BIN_DIR="$(bash hack/build-control-plane.sh)"
 export JOBSCRAPE_K8S_BIN_DIR
-exec .venv/bin/python -m jobscrape.devcluster.demo "$@"
+exec .venv/bin/python -m jobscrape_dev.devcluster.demo "$@"

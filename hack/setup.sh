@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine; safe to run again.
 # - Debian packages for the servers the tests start
-# - a virtual environment at .venv with the package and its test extra
+# - a virtual environment at .venv with the package and its test extra, and the test/dev
+#   machinery (jobscrape-dev, dev/: local control plane, pod executor, board server) editable
+#   beside it; neither the wheel nor the image holds the latter
 # - the control-plane binaries (built from Go modules, cached by version)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +22,17 @@ fi
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 stamp=.venv/.jobscrape-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+# reinstall when either distribution's metadata changed since the last install
+needs_install=0
+[ -f "$stamp" ] || needs_install=1
+for f in pyproject.toml dev/pyproject.toml; do
+  if [ "$f" -nt "$stamp" ]; then needs_install=1; fi
+done
+if [ "$needs_install" = 1 ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test]'
+  .venv/bin/python -m pip install -q -e '.[test]' -e ./dev
   touch "$stamp"
 fi
 
 bash hack/build-control-plane.sh >/dev/null
+bash hack/build-helm.sh >/dev/null  # helm v3 for the chart's tests (cached by version)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
-from jobscrape.devcluster import processes
-from jobscrape.devcluster.controlplane import ControlPlane
-from jobscrape.devcluster.executor import start_executor
+from jobscrape_dev.devcluster import processes
+from jobscrape_dev.devcluster.controlplane import ControlPlane
+from jobscrape_dev.devcluster.executor import start_executor
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

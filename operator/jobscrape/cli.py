@@ -1,11 +1,15 @@
-"""The `jobscrape` command line: one entry point, one subcommand per job."""
+"""The `jobscrape` command line: one entry point, one subcommand per job.
+
+Only the chosen subcommand's module is imported (and each is light at import: its heavy
+dependencies, kopf for `operator`, load inside `run`), so `jobscrape run` in a CronJob pod
+never loads the operator.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
-import time
 from collections.abc import Callable, Sequence
 
 from jobscrape import __version__
@@ -33,38 +37,33 @@ def _cmd_crd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_selftest(args: argparse.Namespace) -> int:
-    """A tiny command for the harness tests: print a line, sleep, exit with the given code."""
-    print(args.message, flush=True)
-    if args.sleep:
-        time.sleep(args.sleep)
-    return int(args.exit_code)
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in `argv` (its first word that is not an option), if any."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(prog="jobscrape", description=__doc__)
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand registered. With `only`, just that subcommand's
+    module is imported for its options ("": none); the others are listed by name and help."""
+    parser = argparse.ArgumentParser(prog="jobscrape", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"jobscrape {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("version", help="print the version").set_defaults(handler=_cmd_version)
     sub.add_parser("crd", help="print the JobSource CustomResourceDefinition").set_defaults(
         handler=_cmd_crd)
     for name, help_text, module_name in SUBCOMMANDS:
-        module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=help_text)
-        module.add_arguments(p)
-        p.set_defaults(handler=module.run)
-    p = sub.add_parser("selftest", help="print a message and exit with a code (harness checks)")
-    p.add_argument("--message", default="jobscrape selftest")
-    p.add_argument("--exit-code", type=int, default=0)
-    p.add_argument("--sleep", type=float, default=0.0, help="seconds to sleep before exiting")
-    p.set_defaults(handler=_cmd_selftest)
+        if only is None or only == name:
+            module = importlib.import_module(module_name)
+            module.add_arguments(p)
+            p.set_defaults(handler=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run the chosen subcommand; return its exit code."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(only=chosen_command(argv) or "").parse_args(argv)
     handler: Handler = args.handler
     return handler(args)
 

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from jobscrape.api.patterns import PATTERN_FIELDS, validate_patterns
+from jobscrape.api.vocabulary import REMOTE_FILTERS
 from jobscrape.postings import Posting, Remote
-
-PATTERN_FIELDS = ("titles", "locations", "departments")
-REMOTE_CHOICES = ("any", "only", "exclude")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,24 +87,6 @@ def _older_than(posting: Posting, now: datetime, age: timedelta) -> bool:
     return now - seen > age
 
 
-def validate_patterns(filters: Any) -> list[tuple[str, str]]:
-    """(field path, message) for every pattern of `filters` that is not a valid regex,
-    e.g. ("spec.filters.titles.include[0]", "invalid regular expression '(': ...").
-    """
-    problems: list[tuple[str, str]] = []
-    if filters is None:
-        return problems
-    for field in PATTERN_FIELDS:
-        spec = getattr(filters, field, None)
-        for kind in ("include", "exclude"):
-            for i, pattern in enumerate(getattr(spec, kind, None) or []):
-                path = f"spec.filters.{field}.{kind}[{i}]"
-                message = _pattern_problem(pattern)
-                if message:
-                    problems.append((path, message))
-    return problems
-
-
 def compile_filters(filters: Any) -> PostingFilter:
     """The filter a `spec.filters` object describes (None keeps everything).
 
@@ -121,9 +102,9 @@ def compile_filters(filters: Any) -> PostingFilter:
     rules = {field: _rule(getattr(filters, field, None)) for field in PATTERN_FIELDS}
     remote = getattr(filters, "remote", None) or "any"
     remote = getattr(remote, "value", remote)  # an Enum member
-    if remote not in REMOTE_CHOICES:
+    if remote not in REMOTE_FILTERS:
         raise ValueError(
-            f"spec.filters.remote: {remote!r} is not one of {', '.join(REMOTE_CHOICES)}"
+            f"spec.filters.remote: {remote!r} is not one of {', '.join(REMOTE_FILTERS)}"
         )
     days = getattr(filters, "max_age_days", None)
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 0):
@@ -144,15 +125,3 @@ def _rule(spec: Any) -> PatternRule:
         include=tuple(re.compile(p) for p in getattr(spec, "include", None) or []),
         exclude=tuple(re.compile(p) for p in getattr(spec, "exclude", None) or []),
     )
-
-
-def _pattern_problem(pattern: object) -> str | None:
-    if not isinstance(pattern, str):
-        return f"must be a string, got {type(pattern).__name__}"
-    try:
-        re.compile(pattern)
-    except re.error as e:
-        return f"invalid regular expression {pattern!r}: {e}"
-    except (OverflowError, RecursionError) as e:
-        return f"invalid regular expression {pattern!r}: too complex ({type(e).__name__})"
-    return None

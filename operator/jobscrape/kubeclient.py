@@ -15,6 +15,8 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from jobscrape.api import contract
+
 Obj = dict[str, Any]
 TIMEOUT = (5.0, 30.0)  # connect, read
 
@@ -28,8 +30,8 @@ _PATHS = {
         "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles",
     ("rbac.authorization.k8s.io/v1", "RoleBinding"):
         "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings",
-    ("jobscrape.io/v1alpha1", "JobSource"):
-        "/apis/jobscrape.io/v1alpha1/namespaces/{ns}/jobsources",
+    (contract.API_VERSION, contract.KIND):
+        f"/apis/{contract.API_VERSION}/namespaces/{{ns}}/{contract.PLURAL}",
 }
 
 
@@ -117,10 +119,10 @@ class Kube:
     def list_sources(self, namespaces: tuple[str, ...] = ()) -> list[Obj]:
         """Every JobSource in these namespaces (all namespaces when empty)."""
         if not namespaces:
-            return list(self._call("GET", "/apis/jobscrape.io/v1alpha1/jobsources")
+            return list(self._call("GET", f"/apis/{contract.API_VERSION}/{contract.PLURAL}")
                         .get("items", []))
         return [i for ns in namespaces
-                for i in self.list("jobscrape.io/v1alpha1", "JobSource", ns)]
+                for i in self.list(contract.API_VERSION, contract.KIND, ns)]
 
     def create(self, obj: Obj) -> Obj:
         """Create an object; Conflict when it exists already."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from jobscrape.api.vocabulary import BOARD_TYPES, OK_STATES, URL_TYPES
 from jobscrape.boards.base import BoardRef
 from jobscrape.runner.main import allow_private_default
 
@@ -26,8 +27,6 @@ class UsageError(ValueError):
 
 def parse_board_option(value: str) -> BoardRef:
     """`TYPE:TOKEN[=URL]` → a board reference named after its token."""
-    from jobscrape.boards import BOARD_TYPES
-
     kind, sep, rest = value.partition(":")
     if not sep or not kind:
         raise UsageError(f"--board {value!r}: expected TYPE:TOKEN[=URL], e.g. greenhouse:vercel")
@@ -37,7 +36,7 @@ def parse_board_option(value: str) -> BoardRef:
     token, _, url = rest.partition("=")
     if not token:
         raise UsageError(f"--board {value!r}: the token (or a name for {kind}) is empty")
-    if kind in ("jsonld", "feed") and not url:
+    if kind in URL_TYPES and not url:
         raise UsageError(f"--board {value!r}: {kind} boards need a URL: {kind}:NAME=URL")
     return BoardRef(name=token, type=kind, token=token, url=url or None)
 
@@ -125,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     """Scrape the boards once, print the postings, remember them in --store."""
     from jobscrape.runner.fetch import FetchOptions
     from jobscrape.runner.pipeline import run_once
-    from jobscrape.runner.report import OK_STATES, exit_code
+    from jobscrape.runner.report import exit_code
     from jobscrape.store import open_store
 
     try:

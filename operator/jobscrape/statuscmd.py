@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from jobscrape.api.vocabulary import OK_STATES
+
 COLUMNS = ("NAMESPACE", "NAME", "READY", "LAST RUN", "RESULT", "POSTINGS", "NEW",
            "FAILING BOARDS", "NEXT RUN")
 
@@ -40,7 +42,7 @@ def status_rows(items: Sequence[dict[str, Any]], now: datetime) -> list[tuple[st
         last = st.get("lastRun") or {}
         ready = next((c for c in st.get("conditions") or [] if c.get("type") == "Ready"), {})
         failing = [f"{b['name']}({b.get('state')})" for b in st.get("boards") or []
-                   if b.get("state") not in ("OK", "Empty")]
+                   if b.get("state") not in OK_STATES]
         rows.append((
             it["metadata"]["namespace"], it["metadata"]["name"],
             ready.get("status", "-") if ready.get("reason") != "InvalidSpec" else "InvalidSpec",

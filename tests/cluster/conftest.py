@@ -14,8 +14,8 @@ import pytest
 import yaml
 from kubernetes import client
 
-from jobscrape.devcluster import processes
-from jobscrape.devcluster.identity import service_account_kubeconfig
+from jobscrape_dev.devcluster import processes
+from jobscrape_dev.devcluster.identity import service_account_kubeconfig
 
 from policy import install_runner_policy
 from waiting import wait_for

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobscrape.devcluster import policy as _policy
-from jobscrape.devcluster.policy import (  # noqa: F401  (re-exported for the tests)
+from jobscrape_dev.devcluster import policy as _policy
+from jobscrape_dev.devcluster.policy import (  # noqa: F401  (re-exported for the tests)
     OPERATOR_USER,
     POLICY_FILE,
     POLICY_NAME,

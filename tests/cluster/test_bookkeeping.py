@@ -7,7 +7,7 @@ import pytest
 from kubernetes import client
 
 from jobscrape.controller import naming
-from jobscrape.devtools.boardserver import BoardServer
+from jobscrape_dev.boardserver import BoardServer
 
 from waiting import wait_for
 

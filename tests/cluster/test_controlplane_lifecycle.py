@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from jobscrape.devcluster import processes
-from jobscrape.devcluster.controlplane import ControlPlane
+from jobscrape_dev.devcluster import processes
+from jobscrape_dev.devcluster.controlplane import ControlPlane
 
 from waiting import wait_for
 
@@ -34,7 +34,7 @@ def test_killed_owner_takes_its_children_along(tmp_path: Path):
     """SIGKILL of the owning process (a crashed or interrupted test run) kills the children."""
     script = textwrap.dedent("""
         import json, sys, time
-        from jobscrape.devcluster.controlplane import ControlPlane
+        from jobscrape_dev.devcluster.controlplane import ControlPlane
         cp = ControlPlane().start()
         print(json.dumps({"pids": cp.pids, "workdir": str(cp.workdir)}), flush=True)
         time.sleep(600)

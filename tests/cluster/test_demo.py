@@ -11,7 +11,7 @@ pytestmark = pytest.mark.cluster
 
 
 def test_demo_once_prints_jobsources_and_postings():
-    out = subprocess.run([sys.executable, "-m", "jobscrape.devcluster.demo", "--once"],
+    out = subprocess.run([sys.executable, "-m", "jobscrape_dev.devcluster.demo", "--once"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     lines = out.stdout.splitlines()

@@ -5,19 +5,23 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from jobscrape.devcluster.controlplane import K8S_VERSION
+from jobscrape_dev.devcluster.controlplane import K8S_VERSION
 
 from waiting import wait_for
 
 pytestmark = pytest.mark.cluster
 
 IMAGE = "ghcr.io/jobscrape/jobscrape:dev"
+#: The harness's own test command (jobscrape-dev, not in the runtime package or image); the
+#: executor runs `python` as the development environment's interpreter.
+SELFTEST = ["python", "-m", "jobscrape_dev.selftest"]
 
 
 def _pod_spec(args: list[str]) -> client.V1PodSpec:
+    """A pod running `python -m jobscrape_dev.selftest ARGS`."""
     return client.V1PodSpec(
         restart_policy="Never",
-        containers=[client.V1Container(name="main", image=IMAGE, args=args)],
+        containers=[client.V1Container(name="main", image=IMAGE, command=SELFTEST, args=args)],
     )
 
 
@@ -36,7 +40,7 @@ def test_cronjob_runs_through_real_controllers(cluster, namespace):
             job_template=client.V1JobTemplateSpec(spec=client.V1JobSpec(
                 backoff_limit=0,
                 template=client.V1PodTemplateSpec(
-                    spec=_pod_spec(["selftest", "--message", "hello from a cronjob pod"])),
+                    spec=_pod_spec(["--message", "hello from a cronjob pod"])),
             )),
         ),
     )
@@ -63,7 +67,7 @@ def test_failing_command_fails_pod_with_exit_code(cluster, namespace):
     batch.create_namespaced_job(namespace, client.V1Job(
         metadata=client.V1ObjectMeta(name="exit-three"),
         spec=client.V1JobSpec(backoff_limit=0, template=client.V1PodTemplateSpec(
-            spec=_pod_spec(["selftest", "--exit-code", "3"]))),
+            spec=_pod_spec(["--exit-code", "3"]))),
     ))
     pod = wait_for(
         lambda: next((p for p in core.list_namespaced_pod(namespace).items
@@ -100,7 +104,7 @@ def test_deleting_cronjob_collects_jobs_and_pods(cluster, namespace):
         metadata=client.V1ObjectMeta(name="collect-me"),
         spec=client.V1CronJobSpec(schedule="0 0 1 1 *", job_template=client.V1JobTemplateSpec(
             spec=client.V1JobSpec(template=client.V1PodTemplateSpec(
-                spec=_pod_spec(["selftest"])))))))
+                spec=_pod_spec([])))))))
     cj = batch.read_namespaced_cron_job("collect-me", namespace)
     # a Job owned by the CronJob, as `kubectl create job --from=cronjob/...` makes
     batch.create_namespaced_job(namespace, client.V1Job(
@@ -140,8 +144,8 @@ def test_mounts_do_not_touch_the_entry_point_and_deadline_is_honoured(cluster, n
             namespace, label_selector=f"batch.kubernetes.io/job-name={name}").items
         return next((p for p in pods if p.status.phase in ("Succeeded", "Failed")), None)
 
-    job("mounted", ["selftest", "--message", "still here"])
-    job("too-slow", ["selftest", "--sleep", "60"], deadline=2)
+    job("mounted", ["--message", "still here"])
+    job("too-slow", ["--sleep", "60"], deadline=2)
     ok = wait_for(lambda: pod_of("mounted"), timeout=60, what="the mounted pod to finish")
     assert ok.status.phase == "Succeeded"
     slow = wait_for(lambda: pod_of("too-slow"), timeout=60, what="the slow pod to be killed")

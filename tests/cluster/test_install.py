@@ -10,8 +10,8 @@ import pytest
 import yaml
 from kubernetes import client
 
-from jobscrape.devcluster import processes
-from jobscrape.devcluster.identity import service_account_kubeconfig
+from jobscrape_dev.devcluster import processes
+from jobscrape_dev.devcluster.identity import service_account_kubeconfig
 
 from conftest import REPO, install_operator_cluster_role, start_operator
 from waiting import wait_for

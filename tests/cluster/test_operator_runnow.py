@@ -9,7 +9,7 @@ import time
 import pytest
 from kubernetes import client
 
-from jobscrape.devcluster import processes
+from jobscrape_dev.devcluster import processes
 
 from conftest import start_operator
 from test_operator import G, P, V, _co, _get, _ready, _source

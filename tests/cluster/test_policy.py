@@ -16,8 +16,8 @@ from kubernetes import client, config
 
 from jobscrape.api.spec import JobSourceSpec
 from jobscrape.controller import builders, naming
-from jobscrape.devcluster.identity import service_account_kubeconfig
 from jobscrape.kubeclient import Kube
+from jobscrape_dev.devcluster.identity import service_account_kubeconfig
 
 from conftest import (
     OPERATOR_NS,

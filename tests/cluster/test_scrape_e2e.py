@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from jobscrape.devcluster import processes
-from jobscrape.devtools.boardserver import BoardServer
+from jobscrape_dev.boardserver import BoardServer
+from jobscrape_dev.devcluster import processes
 
 from conftest import start_operator
 from waiting import wait_for

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from kubernetes import client
 
-from jobscrape.devcluster import processes
+from jobscrape_dev.devcluster import processes
 
 from conftest import RUNNER_IMAGE, audit_lines, audit_writes, start_operator
 from test_operator import _source

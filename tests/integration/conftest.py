@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from jobscrape.devtools.boardserver import BoardServer
+from jobscrape_dev.boardserver import BoardServer
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from jobscrape.boards.base import BoardRef
-from jobscrape.devtools.boardserver import DEFAULT_FIXTURES, BoardServer
 from jobscrape.runner.fetch import FetchOptions
 from jobscrape.runner.pipeline import run_once
 from jobscrape.runner.report import result_of
 from jobscrape.store import open_store
+from jobscrape_dev.boardserver import DEFAULT_FIXTURES, BoardServer
 
 OPTS = FetchOptions(allow_private_networks=True, retries=1, backoff_base=0.01,
                     requests_per_second_per_host=1000)

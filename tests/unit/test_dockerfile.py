@@ -27,3 +27,15 @@ def test_image_runs_jobscrape_as_numeric_non_root():
     assert "USER 65532:65532" in text  # matches runAsUser in the manifests and builders
     assert "org.opencontainers.image.source" in text
     assert (ROOT / ".dockerignore").read_text().count(".venv") == 1
+
+
+def test_image_installs_the_runtime_package_only():
+    """The dev/test machinery (dev/, the jobscrape-dev distribution) never enters the image."""
+    text = (ROOT / "Dockerfile").read_text()
+    copies = [line.split()[1:-1] for line in text.splitlines() if line.startswith("COPY ")]
+    sources = {s for c in copies for s in c if not s.startswith("--")}
+    assert sources <= {"pyproject.toml", "README.md", "operator", "/dist/*.whl"}, sources
+    runs = " ".join(line for line in text.splitlines() if not line.startswith("#"))
+    assert "jobscrape-dev" not in runs and "jobscrape_dev" not in runs and "-e " not in runs
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {"dev", "tests", "bench", "hack"} <= set(ignored)

@@ -6,7 +6,8 @@ from enum import Enum
 
 import pytest
 
-from jobscrape.filters import compile_filters, validate_patterns
+from jobscrape.api.patterns import validate_patterns
+from jobscrape.filters import compile_filters
 from jobscrape.postings import Posting, Remote
 
 NOW = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from prometheus_client import generate_latest
 
-from jobscrape.metrics import make_metrics, source_samples
+from jobscrape.controller.metrics import METRICS, make_metrics, source_samples
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 BODY = {
@@ -67,3 +67,27 @@ def test_registry_follows_index_updates_and_removal():
     text = generate_latest(metrics.registry).decode()
     assert 'jobsource="platform"' not in text
     assert "jobscrape_operator_managed_sources 0.0" in text
+
+
+
+def _family(name: str, mtype: str) -> str:
+    """The family name prometheus_client gives a metric scraped as `name`."""
+    return {"counter": name.removesuffix("_total"), "info": name.removesuffix("_info")
+            }.get(mtype, name)
+
+
+def test_registry_serves_exactly_the_metric_table():
+    """METRICS is the one description of every metric: the registry serves each of them, and
+    nothing else, with its type, help text and labels (the README's reference is generated
+    from the same table)."""
+    metrics = make_metrics()
+    metrics.sources.update(BODY)
+    metrics.reconcile_total.labels("success").inc()
+    families = {f.name: f for f in metrics.registry.collect()}
+    assert set(families) == {_family(m.name, m.type) for m in METRICS}
+    for m in METRICS:
+        fam = families[_family(m.name, m.type)]
+        assert (fam.type, fam.documentation) == (m.type, m.help), m.name
+        for s in fam.samples:
+            if s.name == m.name:
+                assert set(s.labels) == set(m.labels), m.name

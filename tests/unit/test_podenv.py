@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobscrape.devcluster import podenv
+from jobscrape_dev.devcluster import podenv
 
 
 @pytest.mark.parametrize(("image", "ok"), [
@@ -29,6 +29,16 @@ def test_argv_uses_entry_point():
         "/b", "run", "-v"]
     with pytest.raises(podenv.PodConfigError, match="'sh' is not available"):
         podenv.container_argv({"command": ["sh", "-c", "true"]}, "/b")
+
+
+def test_python_runs_the_development_interpreter_only_when_given():
+    container = {"command": ["python", "-m", "jobscrape_dev.selftest"], "args": ["--x"]}
+    assert podenv.container_argv(container, "/b", "/venv/bin/python") == [
+        "/venv/bin/python", "-m", "jobscrape_dev.selftest", "--x"]
+    with pytest.raises(podenv.PodConfigError, match="'python' is not available"):
+        podenv.container_argv(container, "/b")
+    with pytest.raises(podenv.PodConfigError, match="'sh' is not available"):
+        podenv.container_argv({"command": ["sh", "-c", "true"]}, "/b", "/venv/bin/python")
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -9,12 +9,17 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from jobscrape.api.base import ApiModel
+from jobscrape.api.vocabulary import (
+    ATS_TYPES,
+    BOARD_TYPE_NOTES,
+    BOARD_TYPES,
+    URL_TYPES,
+    BoardType,
+    RemoteFilter,
+)
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"
-BoardType = Literal["greenhouse", "lever", "ashby", "workable", "smartrecruiters", "recruitee",
-                    "personio", "jsonld", "feed"]
-URL_TYPES = ("jsonld", "feed")
 MAX_BOARDS = 500
 Regex = str  # bounded in each field
 
@@ -92,6 +97,18 @@ def _token_rules() -> list[dict[str, str]]:
     return rules
 
 
+def _words(items: list[str], last: str = "or") -> str:
+    """`a, b, c or d`."""
+    return f"{', '.join(items[:-1])} {last} {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def _board_type_description() -> str:
+    """Every board type, with what it is where the name does not say it."""
+    return "Board type: " + _words(
+        [f"{t} ({BOARD_TYPE_NOTES[t]})" if t in BOARD_TYPE_NOTES else t for t in BOARD_TYPES]
+    ) + "."
+
+
 def _url_rule() -> dict[str, str]:
     """The CEL rule refusing a non-empty url that does not match URL_PATTERN."""
     return _cel(f'!has(self.url) || size(self.url) == 0 || self.url.matches(r"{URL_PATTERN}")',
@@ -102,20 +119,20 @@ class Board(ApiModel):
     """One job board to crawl."""
 
     model_config = ApiModel.model_config | {"json_schema_extra": {"x-kubernetes-validations": [
-        _cel("!(self.type in ['jsonld', 'feed']) || (has(self.url) && size(self.url) > 0)",
-             "url is required for boards of type jsonld and feed", ".url"),
-        _cel("self.type in ['jsonld', 'feed'] || (has(self.token) && size(self.token) > 0)",
-             "token is required for boards of the ATS types (greenhouse, lever, ashby, "
-             "workable, smartrecruiters, recruitee, personio)", ".token"),
+        _cel(f"!(self.type in {_cel_literal(list(URL_TYPES))}) || "
+             "(has(self.url) && size(self.url) > 0)",
+             f"url is required for boards of type {_words(list(URL_TYPES), 'and')}", ".url"),
+        _cel(f"self.type in {_cel_literal(list(URL_TYPES))} || "
+             "(has(self.token) && size(self.token) > 0)",
+             f"token is required for boards of the ATS types ({', '.join(ATS_TYPES)})",
+             ".token"),
         _url_rule(), *_token_rules(),
     ]}}
 
     name: str = Field(min_length=1, max_length=63, pattern=DNS_LABEL,
                       description="Name of the board, a DNS label unique within the source; "
                                   "status.boards and metrics use it.")
-    type: BoardType = Field(description="Board type: greenhouse, lever, ashby, workable, "
-                                        "smartrecruiters, recruitee, personio, jsonld (schema.org "
-                                        "JobPosting pages) or feed (RSS/Atom).")
+    type: BoardType = Field(description=_board_type_description())
     token: str = Field("", max_length=253,
                        description="Board token, site or company id for the ATS types "
                                    "(required for them).")
@@ -171,7 +188,7 @@ class Filters(ApiModel):
     locations: PatternFilter | None = Field(
         None, description="Filters on the locations (a posting matches if any location does).")
     departments: PatternFilter | None = Field(None, description="Filters on the department.")
-    remote: Literal["any", "only", "exclude"] = Field(
+    remote: RemoteFilter = Field(
         "any", description="any: keep all; only: keep remote postings; exclude: drop them.")
     max_age_days: int | None = Field(None, ge=1, le=3650,
                                      description="Drop postings published longer ago than this.")

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from jobscrape.api.base import ApiModel
+from jobscrape.api.vocabulary import BoardState, RunResult
 
 _STATUS_CONFIG = ApiModel.model_config | ConfigDict(extra="ignore")
 
@@ -38,7 +39,7 @@ class LastRun(ApiModel):
     completion_time: str | None = Field(None, max_length=64, json_schema_extra={
         "format": "date-time"}, description="When the run finished.")
     duration_seconds: float | None = Field(None, description="How long it took.")
-    result: Literal["Succeeded", "PartiallyFailed", "Failed"] | None = Field(
+    result: RunResult | None = Field(
         None, description="Succeeded (every board), PartiallyFailed or Failed (no board).")
     fetched: int | None = Field(
         None, description="Postings the boards delivered in this run, before filters (a board "
@@ -56,7 +57,7 @@ class BoardStatus(ApiModel):
     model_config = _STATUS_CONFIG
     name: str = Field(max_length=63, description="The board's name.")
     type: str | None = Field(None, max_length=32, description="The board's type.")
-    state: Literal["OK", "Empty", "NotFound", "Failing"] | None = Field(
+    state: BoardState | None = Field(
         None, description="OK, Empty (no postings), NotFound (404) or Failing.")
     postings: int | None = Field(None, description="Open postings of this board.")
     last_success_time: str | None = Field(None, max_length=64, json_schema_extra={

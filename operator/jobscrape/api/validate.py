@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jobscrape.api import schedule
+from jobscrape.api.patterns import validate_patterns
 from jobscrape.api.spec import JobSourceSpec
 
 
@@ -49,9 +51,6 @@ def parse_spec(body: Any) -> tuple[JobSourceSpec | None, list[FieldError]]:
 
 def validate_spec(spec: JobSourceSpec, now: datetime | None = None) -> list[FieldError]:
     """Problems in a parsed spec that only code can find (empty when all is well)."""
-    from jobscrape.controller import schedule
-    from jobscrape.filters import validate_patterns
-
     errors: list[FieldError] = []
     tz_ok = True
     if spec.time_zone:

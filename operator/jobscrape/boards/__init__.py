@@ -1,7 +1,8 @@
 """Board adapters, one module per board type: bytes in, normalised postings out, no I/O.
 
 Each module provides `first_url(board) -> str` and `parse(body, board, url) -> Page`
-(see jobscrape.boards.base.Adapter).
+(see jobscrape.boards.base.Adapter). The board types are the API's
+(jobscrape.api.vocabulary.BOARD_TYPES): a test checks that each has its module here.
 """
 
 from __future__ import annotations
@@ -9,14 +10,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import cast
 
+from jobscrape.api.vocabulary import ATS_TYPES, BOARD_TYPES
 from jobscrape.boards.base import Adapter, BoardRef, Page, ParseError
-
-BOARD_TYPES: tuple[str, ...] = (
-    "greenhouse", "lever", "ashby", "workable", "smartrecruiters", "recruitee", "personio",
-    "jsonld", "feed",
-)
-#: The applicant-tracking systems, addressed by token (jsonld and feed need a URL instead).
-ATS_TYPES: tuple[str, ...] = tuple(t for t in BOARD_TYPES if t not in ("jsonld", "feed"))
 
 
 def get_adapter(type: str) -> Adapter:

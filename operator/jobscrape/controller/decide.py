@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from jobscrape.controller import conditions, schedule
+from jobscrape.api import schedule
+from jobscrape.controller import conditions
 
 READY = "Ready"
+RECONCILING = "Reconciling"
+STALLED = "Stalled"
 
 
 class FieldProblem(Protocol):
@@ -83,9 +86,42 @@ def operator_status(
             out["nextScheduleTime"] = None
         if obs.run_now_handled is not None:
             out["lastRunNow"] = obs.run_now_handled
-    merged = conditions.merge(conds, ready, now)
-    out["conditions"] = [c for c in conds if c.get("type") != READY] + [merged]
+    out["conditions"] = with_conditions(conds, kstatus_conditions(ready, obs.generation), now)
     return out
+
+
+def kstatus_conditions(ready: dict[str, Any], generation: int | None) -> list[dict[str, Any]]:
+    """Ready with the kstatus pair (what Flux and Argo CD health checks read): Stalled when the
+    operator cannot go on without the author's help (an invalid spec, a name conflict, a claim
+    it cannot resize), Reconciling while it still works towards the spec."""
+    waiting = ready["status"] != "True"
+    stalled = waiting and ready["reason"] != "CronJobMissing"
+    return [
+        ready,
+        conditions.condition(RECONCILING, waiting and not stalled,
+                             ready["reason"] if waiting and not stalled else "Reconciled",
+                             ready["message"] if waiting and not stalled else
+                             "nothing left to do for this generation", generation),
+        conditions.condition(STALLED, stalled, ready["reason"] if stalled else "Reconciled",
+                             ready["message"] if stalled else "not stalled", generation),
+    ]
+
+
+def failure_conditions(current: dict[str, Any], error: str, generation: int | None,
+                       now: datetime) -> list[dict[str, Any]]:
+    """The conditions list after a reconcile failed with `error` (retried with backoff):
+    Reconciling=True says so; Ready and Stalled stay as they were."""
+    failing = conditions.condition(RECONCILING, True, "ReconcileFailed",
+                                   f"retrying after an error: {error}"[:1024], generation)
+    return with_conditions(list(current.get("conditions") or []), [failing], now)
+
+
+def with_conditions(current: list[dict[str, Any]], new: list[dict[str, Any]], now: datetime
+                    ) -> list[dict[str, Any]]:
+    """`current` with each of `new` merged in (transition times kept when unchanged)."""
+    types = {c["type"] for c in new}
+    return ([c for c in current if c.get("type") not in types]
+            + [conditions.merge(current, c, now) for c in new])
 
 
 def status_patch(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any] | None:

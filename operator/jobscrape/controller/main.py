@@ -1,11 +1,12 @@
-"""`jobscrape operator`: parse options, configure the runtime, and run kopf."""
+"""`jobscrape operator`: parse options, configure the runtime, and run kopf.
+
+Light at import (the command line imports it to build its parser): kopf and the handlers load
+in `run` only."""
 
 from __future__ import annotations
 
 import argparse
 import os
-
-import kopf
 
 from jobscrape import logs
 from jobscrape.controller import naming
@@ -59,6 +60,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the operator until it is stopped."""
+    import kopf
+
     from jobscrape.controller import builders, operator
 
     logs.configure(args.log_format, args.log_level)

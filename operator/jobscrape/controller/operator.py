@@ -14,9 +14,17 @@ import kopf
 
 from jobscrape.controller import builders, decide, naming
 from jobscrape.controller.events import build_event
+from jobscrape.controller.metrics import OperatorMetrics, make_metrics
 from jobscrape.controller.reconciler import Reconciler
-from jobscrape.kubeclient import Conflict, Kube, NamespaceTerminating, load_api_client
-from jobscrape.metrics import OperatorMetrics, make_metrics
+from jobscrape.controller.retry import Backoff
+from jobscrape.kubeclient import (
+    ApiException,
+    Conflict,
+    Kube,
+    NamespaceTerminating,
+    NotFound,
+    load_api_client,
+)
 
 log = logging.getLogger("jobscrape.operator")
 OWNED_KINDS = (("batch", "v1", "cronjobs"), ("", "v1", "serviceaccounts"),
@@ -37,6 +45,7 @@ class Runtime:
     threads: int = 32
     metrics_address: tuple[str, int] | None = ("127.0.0.1", 8000)
     metrics: OperatorMetrics = field(default_factory=make_metrics)
+    backoff: Backoff = field(default_factory=Backoff)
 
 
 RUNTIME = Runtime()
@@ -89,6 +98,7 @@ async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         concurrent.futures.ThreadPoolExecutor(RUNTIME.threads, thread_name_prefix="reconcile"))
     kube = Kube(load_api_client(RUNTIME.kubeconfig), field_manager=naming.FIELD_MANAGER)
     RUNTIME.reconciler = Reconciler(kube=kube, options=RUNTIME.options, emit=_emit(kube))
+    RUNTIME.metrics.retries_pending.set_function(lambda: float(RUNTIME.backoff.pending))
     if RUNTIME.metrics_address is not None:
         from prometheus_client import start_http_server
 
@@ -102,16 +112,28 @@ async def _reconcile(namespace: str | None, name: str | None) -> None:
         return
     m = RUNTIME.metrics
     t0 = time.perf_counter()
+    key = (namespace, name)
     try:
         out = await asyncio.to_thread(RUNTIME.reconciler.reconcile, namespace, name)
-    except Exception:
+    except Exception as e:
         m.reconcile_errors.inc()
         m.reconcile_total.labels("error").inc()
-        log.exception("reconcile of %s/%s failed", namespace, name,
-                      extra={"namespace": namespace, "jobsource": name})
+        delay = RUNTIME.backoff.failed(key)
+        _retry_later(namespace, name, delay)
+        known = isinstance(e, ApiException | Conflict | NotFound)
+        log.warning("reconcile of %s/%s failed (%d in a row), retrying in %.0fs: %s",
+                    namespace, name, RUNTIME.backoff.failures(key), delay,
+                    _error_text(e), exc_info=not known,
+                    extra={"namespace": namespace, "jobsource": name})
+        await asyncio.to_thread(RUNTIME.reconciler.report_failure, namespace, name,
+                                _error_text(e))
         return
     finally:
         m.reconcile_time.observe(time.perf_counter() - t0)
+    RUNTIME.backoff.succeeded(key)
+    pending = _RETRIES.pop(key, None)
+    if pending is not None:
+        pending.cancel()
     m.reconcile_total.labels("success").inc()
     if out is not None and (out.created or out.updated or out.status_written):
         log.info("reconciled %s/%s: created=%s updated=%s status=%s", namespace, name,
@@ -119,11 +141,40 @@ async def _reconcile(namespace: str | None, name: str | None) -> None:
                  extra={"namespace": namespace, "jobsource": name})
 
 
+_RETRIES: dict[tuple[str, str], asyncio.TimerHandle] = {}
+
+
+def _retry_later(namespace: str, name: str, delay: float) -> None:
+    """Reconcile this source again after `delay` seconds (once, however often it failed)."""
+    key = (namespace, name)
+    if key in _RETRIES:
+        _RETRIES[key].cancel()
+    RUNTIME.metrics.reconcile_retries.inc()
+
+    def fire() -> None:
+        _RETRIES.pop(key, None)
+        _TASKS.append(asyncio.ensure_future(_reconcile(namespace, name)))
+        _TASKS[:] = [t for t in _TASKS if not t.done()]
+
+    _RETRIES[key] = asyncio.get_running_loop().call_later(delay, fire)
+
+
+def _error_text(e: Exception) -> str:
+    """One line about an error: the API server's message, not a dump of the response."""
+    if isinstance(e, ApiException):
+        return f"HTTP {e.status}: {e.reason}"
+    return f"{type(e).__name__}: {e}"
+
+
 @kopf.on.event(builders.GROUP, builders.VERSION, builders.PLURAL)
 async def _on_source(type: str | None, body: kopf.Body, **_: Any) -> None:
     RUNTIME.metrics.last_watch_event.set_to_current_time()
     if type == "DELETED":
-        RUNTIME.metrics.sources.remove(body.metadata.namespace or "", body.metadata.name or "")
+        key = (body.metadata.namespace or "", body.metadata.name or "")
+        RUNTIME.metrics.sources.remove(*key)
+        RUNTIME.backoff.succeeded(key)
+        if key in _RETRIES:
+            _RETRIES.pop(key).cancel()
         return
     RUNTIME.metrics.sources.update(body)
     if RUNTIME.reconciler is not None and RUNTIME.reconciler.is_current(body):
@@ -175,3 +226,5 @@ async def _start_resync(**_: Any) -> None:
 async def _stop_resync(**_: Any) -> None:
     for t in _TASKS:
         t.cancel()
+    for h in _RETRIES.values():
+        h.cancel()

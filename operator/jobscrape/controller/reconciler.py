@@ -108,6 +108,24 @@ class Reconciler:
                 log.debug("namespace %s is terminating; %s not reconciled", namespace, name)
                 return None
 
+    def report_failure(self, namespace: str, name: str, error: str) -> None:
+        """Say in the status that reconciling failed and is being retried (Reconciling=True,
+        ReconcileFailed); best effort: the API may be what failed."""
+        try:
+            body = self.kube.get(builders.API_VERSION, builders.KIND, namespace, name)
+            status = body.get("status") or {}
+            conds = decide.failure_conditions(status, error, body["metadata"].get(
+                "generation"), self.clock())
+            if decide.status_patch(status, {"conditions": conds}) is None:
+                return
+            after = self.kube.merge_patch_status(
+                builders.API_VERSION, builders.KIND, namespace, name,
+                {"metadata": {"resourceVersion": body["metadata"]["resourceVersion"]},
+                 "status": {"conditions": conds}})
+            self._seen[(namespace, name)] = _fingerprint(after)  # not an echo to react to
+        except Exception as e:  # the next retry tries again
+            log.debug("could not report the failure of %s/%s: %s", namespace, name, e)
+
     def _reconcile(self, body: Obj) -> Outcome:
         meta = body["metadata"]
         src = builders.SourceRef(meta["namespace"], meta["name"], meta["uid"])

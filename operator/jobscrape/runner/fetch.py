@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Literal
 
 import httpx
 from tenacity import (
@@ -27,6 +26,7 @@ from tenacity import (
 )
 
 from jobscrape import PROJECT_URL, __version__
+from jobscrape.api.vocabulary import BoardState
 from jobscrape.boards.base import Adapter, BoardRef, ParseError
 from jobscrape.httpcache import Validators
 from jobscrape.postings import Posting
@@ -35,7 +35,6 @@ from jobscrape.runner.ratelimit import HostRateLimiter
 
 USER_AGENT = f"jobscrape/{__version__} (+{PROJECT_URL})"
 MAX_REDIRECTS = 5
-State = Literal["OK", "Empty", "NotFound", "Failing"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ class BoardFetch:
     postings: list[Posting] = field(repr=False)  # large: keep reprs (and logs) short
     not_modified: bool
     http_status: int | None
-    state: State
+    state: BoardState
     message: str
     validators: Validators | None = None
     pages: int = 0
@@ -179,7 +178,7 @@ async def _fetch_board(f: _Fetcher, board: BoardRef, adapter: Adapter,
     postings: list[Posting] = []
     pages, status, saved = 0, None, None
 
-    def done(state: State, message: str, ok: bool, not_modified: bool = False) -> BoardFetch:
+    def done(state: BoardState, message: str, ok: bool, not_modified: bool = False) -> BoardFetch:
         return BoardFetch(board=board, ok=ok, postings=postings if ok else [],
                           not_modified=not_modified, http_status=status, state=state,
                           message=message, validators=saved if ok else None, pages=pages,

@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from jobscrape import logs
     from jobscrape.api import contract
     from jobscrape.api.validate import parse_spec, validate_spec
+    from jobscrape.api.vocabulary import OK_STATES
     from jobscrape.kubeclient import Kube, load_api_client
     from jobscrape.runner import report
     from jobscrape.runner.pipeline import run_once
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
              report.result_of(s.boards), s.fetched, s.not_modified, s.created, s.updated,
              s.removed, extra=ctx)
     for b in s.boards:
-        if b.state not in report.OK_STATES:
+        if b.state not in OK_STATES:
             log.warning("board %s: %s %s", b.name, b.state, b.message, extra=ctx)
     write_status(kube, args.namespace, args.name, s)
     return report.exit_code(s.boards)

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from jobscrape.api import conditions
+from jobscrape.api.vocabulary import OK_STATES
 
-OK_STATES = ("OK", "Empty")
 MAX_MESSAGE = 256
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from jobscrape.api.vocabulary import OK_STATES
 from jobscrape.httpcache import Validators
 from jobscrape.postings import Posting, posting_from_dict
 from jobscrape.store.base import BoardOutcome, RunDiff, RunRecord, StoreLocked
@@ -201,7 +202,7 @@ class SqliteStore:
 
     @staticmethod
     def _board_row(db: sqlite3.Connection, source: str, o: BoardOutcome, ts: str) -> None:
-        ok = o.state in ("OK", "Empty")
+        ok = o.state in OK_STATES
         v = o.validators
         db.execute(
             "INSERT INTO boards (source, board, board_type, state, http_status, message, etag, "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jobscrape.api.reference import jobsource_reference, metrics_reference, render_sections
-from jobscrape.metrics import FAMILIES
+from jobscrape.controller.metrics import METRICS
+from jobscrape_dev.reference import jobsource_reference, metrics_reference, render_sections
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 
@@ -13,7 +13,7 @@ README = Path(__file__).resolve().parents[3] / "README.md"
 def test_readme_references_are_fresh():
     text = README.read_text()
     assert render_sections(text) == text, (
-        "README references are stale: run `python -m jobscrape.api.reference --write README.md`")
+        "README references are stale: run `python -m jobscrape_dev.reference --write README.md`")
 
 
 def test_reference_lists_nested_fields_and_all_metrics():
@@ -22,4 +22,5 @@ def test_reference_lists_nested_fields_and_all_metrics():
                   "`spec.notify[].webhook.urlSecretRef.key`", "`spec.run.shards`"):
         assert field in ref
     assert "| `spec.boards` | []object | yes |" in ref
-    assert all(f"`{name}`" in metrics_reference() for name in FAMILIES)
+    assert all(f"| `{m.name}` | {', '.join(m.labels)} | {m.help} |" in metrics_reference()
+               for m in METRICS)

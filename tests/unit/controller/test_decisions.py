@@ -217,5 +217,37 @@ def test_blocked_makes_ready_false_with_its_reason():
                           schedule="0 * * * *", time_zone=None, suspended=False,
                           cronjob_status=None, run_now_handled=None,
                           blocked=("NameConflict", "CronJob cj already exists"))
-    ready = decide.operator_status({}, obs, [], NOW)["conditions"][-1]
-    assert (ready["status"], ready["reason"]) == ("False", "NameConflict")
+    conds = {c["type"]: c for c in decide.operator_status({}, obs, [], NOW)["conditions"]}
+    assert (conds["Ready"]["status"], conds["Ready"]["reason"]) == ("False", "NameConflict")
+    assert (conds["Stalled"]["status"], conds["Stalled"]["reason"]) == ("True", "NameConflict")
+    assert conds["Reconciling"]["status"] == "False"
+
+
+def _kstatus(**kw):
+    base = {"generation": 3, "cronjob_name": "cj", "board_count": 1, "schedule": "0 * * * *",
+            "time_zone": None, "suspended": False, "cronjob_status": {},
+            "run_now_handled": None}
+    obs = decide.Observed(**{**base, **kw})
+    return {c["type"]: (c["status"], c["reason"], c.get("observedGeneration"))
+            for c in decide.operator_status({}, obs, [], NOW)["conditions"]}
+
+
+def test_kstatus_conditions_say_current_in_progress_or_stalled():
+    assert _kstatus() == {"Ready": ("True", "Reconciled", 3),
+                          "Reconciling": ("False", "Reconciled", 3),
+                          "Stalled": ("False", "Reconciled", 3)}
+    missing = _kstatus(cronjob_status=None)
+    assert missing["Reconciling"] == ("True", "CronJobMissing", 3)
+    assert missing["Stalled"][0] == "False"
+    resize = _kstatus(blocked=("StoreNotResized", "spec.store.sqlite.size: ..."))
+    assert resize["Stalled"] == ("True", "StoreNotResized", 3)
+
+
+def test_failure_conditions_mark_reconciling_and_keep_the_rest():
+    ready = conditions.condition("Ready", True, "Reconciled", "ok", 2)
+    out = decide.failure_conditions({"conditions": [ready]}, "HTTP 403: denied", 2, NOW)
+    by = {c["type"]: c for c in out}
+    assert by["Ready"] == ready
+    assert (by["Reconciling"]["status"], by["Reconciling"]["reason"]) == ("True",
+                                                                         "ReconcileFailed")
+    assert by["Reconciling"]["message"] == "retrying after an error: HTTP 403: denied"

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jobscrape.controller import naming, schedule
+from jobscrape.api import schedule
+from jobscrape.controller import naming
 
 
 def test_cronjob_name_short_and_long():

@@ -1,6 +1,7 @@
 """The README's JobSource and metrics references, generated from the models and the metric
-definitions so they cannot drift. `python -m jobscrape.api.reference --write README.md`
-refreshes the marked sections; a test fails when they are stale."""
+table (jobscrape.controller.metrics.METRICS) so they cannot drift.
+`python -m jobscrape_dev.reference --write README.md` refreshes the marked sections; a test
+fails when they are stale."""
 
 from __future__ import annotations
 
@@ -51,12 +52,11 @@ def jobsource_reference() -> str:
 
 
 def metrics_reference() -> str:
-    """Every metric the operator serves."""
-    from jobscrape.metrics import FAMILIES, OPERATOR_FAMILIES
+    """Every metric the operator serves, from the table its registry is built from."""
+    from jobscrape.controller.metrics import METRICS
 
     head = ["| metric | labels | meaning |", "|---|---|---|"]
-    rows = [f"| `{n}` | {', '.join(lbl)} | {doc} |" for n, (doc, lbl) in FAMILIES.items()]
-    rows += [f"| `{n}` | {lbl} | {doc} |" for n, lbl, doc in OPERATOR_FAMILIES]
+    rows = [f"| `{m.name}` | {', '.join(m.labels)} | {m.help} |" for m in METRICS]
     return "\n".join(head + rows)
 
 
@@ -74,7 +74,7 @@ def render_sections(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the references, or rewrite them in a file with --write."""
-    p = argparse.ArgumentParser(prog="python -m jobscrape.api.reference")
+    p = argparse.ArgumentParser(prog="python -m jobscrape_dev.reference")
     p.add_argument("--write", type=Path, help="update the marked sections of this file")
     args = p.parse_args(argv)
     if args.write:

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import httpx
 
-from jobscrape.devcluster import processes
-from jobscrape.devcluster.certs import ClusterPKI, make_pki
-from jobscrape.devcluster.kubeconfig import write_kubeconfig
+from jobscrape_dev import REPO_ROOT
+from jobscrape_dev.devcluster import processes
+from jobscrape_dev.devcluster.certs import ClusterPKI, make_pki
+from jobscrape_dev.devcluster.kubeconfig import write_kubeconfig
 
 K8S_VERSION = "v1.36.3"
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
@@ -33,9 +34,10 @@ CONTROLLERS = (
     # the storage-object-in-use admission puts finalizers on claims and volumes: without
     # these a namespace that held a claim never finishes terminating
     "pvc-protection", "pv-protection",
+    # a Deployment's pod (the Helm chart's operator, tests/cluster/test_helm.py)
+    "deployment", "replicaset",
 )
 WORKDIR_PREFIX = "jobscrape-devcluster-"
-REPO_ROOT = Path(__file__).resolve().parents[3]
 BUILD_SCRIPT = REPO_ROOT / "hack" / "build-control-plane.sh"
 
 _AUDIT_POLICY = """\

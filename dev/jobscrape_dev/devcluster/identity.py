@@ -7,7 +7,7 @@ from pathlib import Path
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from jobscrape.devcluster.kubeconfig import write_kubeconfig
+from jobscrape_dev.devcluster.kubeconfig import write_kubeconfig
 
 
 def _create(fn, *args) -> None:  # type: ignore[no-untyped-def]

@@ -19,11 +19,13 @@ from typing import Any
 import yaml
 from kubernetes import client, config
 
-from jobscrape.devcluster import processes
-from jobscrape.devcluster.controlplane import REPO_ROOT, ControlPlane
-from jobscrape.devcluster.executor import start_executor
-from jobscrape.devcluster.identity import service_account_kubeconfig
-from jobscrape.devcluster.policy import install_runner_policy
+from jobscrape.api import contract
+from jobscrape_dev import REPO_ROOT
+from jobscrape_dev.devcluster import processes
+from jobscrape_dev.devcluster.controlplane import ControlPlane
+from jobscrape_dev.devcluster.executor import start_executor
+from jobscrape_dev.devcluster.identity import service_account_kubeconfig
+from jobscrape_dev.devcluster.policy import install_runner_policy
 
 NAMESPACE = "demo"
 SOURCE = "fixture-boards"
@@ -53,7 +55,7 @@ def demo_source(board_url: str) -> dict[str, Any]:
         {"name": "missing", "type": "greenhouse", "token": "no-such-board",
          "url": f"{b}/v1/boards/no-such-board/jobs"},
     ]
-    return {"apiVersion": "jobscrape.io/v1alpha1", "kind": "JobSource",
+    return {"apiVersion": contract.API_VERSION, "kind": contract.KIND,
             "metadata": {"name": SOURCE, "namespace": NAMESPACE,
                          "annotations": {"jobscrape.io/run-now": "demo-start"}},
             "spec": {"schedule": "*/5 * * * *", "boards": boards,
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=180, help="seconds to wait for the run")
     args = p.parse_args(argv)
 
-    from jobscrape.devtools.boardserver import BoardServer
+    from jobscrape_dev.boardserver import BoardServer
 
     t0 = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -93,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         cp.add_process("executor", start_executor(cp.kubeconfig, state,
                                                   cp.log_path("executor")))
         api = config.new_client_from_config(config_file=str(cp.kubeconfig))
-        crd = yaml.safe_load((REPO_ROOT / "crds" / "jobsources.jobscrape.io.yaml").read_text())
+        crd_file = REPO_ROOT / "crds" / f"{contract.PLURAL}.{contract.GROUP}.yaml"
+        crd = yaml.safe_load(crd_file.read_text())
         client.ApiextensionsV1Api(api).create_custom_resource_definition(crd)
         rbac_file = REPO_ROOT / "manifests" / "base" / "rbac.yaml"
         rbac = list(yaml.safe_load_all(rbac_file.read_text()))
@@ -117,15 +120,16 @@ def main(argv: list[str] | None = None) -> int:
         client.CoreV1Api(api).create_namespace(
             client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
         co = client.CustomObjectsApi(api)
-        co.create_namespaced_custom_object("jobscrape.io", "v1alpha1", NAMESPACE, "jobsources",
-                                           demo_source(server.url))
+        co.create_namespaced_custom_object(contract.GROUP, contract.VERSION, NAMESPACE,
+                                           contract.PLURAL, demo_source(server.url))
         print(f"board server on {server.url}; JobSource {NAMESPACE}/{SOURCE} created, "
               "waiting for its first run...", flush=True)
         deadline = time.monotonic() + args.timeout
         status: dict[str, Any] = {}
         while time.monotonic() < deadline:
-            status = co.get_namespaced_custom_object(
-                "jobscrape.io", "v1alpha1", NAMESPACE, "jobsources", SOURCE).get("status") or {}
+            body = co.get_namespaced_custom_object(contract.GROUP, contract.VERSION, NAMESPACE,
+                                                   contract.PLURAL, SOURCE)
+            status = body.get("status") or {}
             if status.get("lastRun") and status.get("lastSuccessfulTime"):
                 break
             if op.poll() is not None:

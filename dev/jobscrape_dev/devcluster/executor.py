@@ -31,8 +31,8 @@ from typing import Any
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
-from jobscrape.devcluster import podenv, processes
-from jobscrape.devcluster.kubeconfig import write_kubeconfig
+from jobscrape_dev.devcluster import podenv, processes
+from jobscrape_dev.devcluster.kubeconfig import write_kubeconfig
 
 log = logging.getLogger("jobscrape.executor")
 JOB_POD_SELECTOR = "batch.kubernetes.io/controller-uid"
@@ -213,7 +213,7 @@ class PodExecutor:
         mounts = self._mounts(pod, container, pod_dir)
         env = podenv.container_env(container, pod, lambda k, n: self._lookup(ns, k, n))
         env = {k: podenv.map_path(v, mounts) for k, v in env.items()}
-        entry, *rest = podenv.container_argv(container, self.jobscrape_bin)
+        entry, *rest = podenv.container_argv(container, self.jobscrape_bin, sys.executable)
         argv = [entry, *(podenv.map_path(a, mounts) for a in rest)]  # entry is a host path
         base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(pod_dir),
                 "TMPDIR": str(pod_dir), "HOSTNAME": meta["name"], "LANG": "C.UTF-8"}
@@ -328,7 +328,7 @@ class PodExecutor:
 def start_executor(kubeconfig: Path, state_dir: Path, log_path: Path,
                    extra_images: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
     """Run the executor as a child process (it dies with this process)."""
-    argv = [sys.executable, "-m", "jobscrape.devcluster.executor",
+    argv = [sys.executable, "-m", "jobscrape_dev.devcluster.executor",
             f"--kubeconfig={kubeconfig}", f"--state-dir={state_dir}"]
     argv += [f"--image={i}" for i in extra_images]
     return processes.spawn(argv, log_path)

@@ -1,4 +1,5 @@
-"""`python -m jobscrape.devcluster`: run the local control plane and pod executor until Ctrl-C."""
+"""`python -m jobscrape_dev.devcluster`: run the local control plane and pod executor until
+Ctrl-C."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import sys
 import time
 from pathlib import Path
 
-from jobscrape.devcluster.controlplane import ControlPlane
-from jobscrape.devcluster.executor import start_executor
+from jobscrape_dev.devcluster.controlplane import ControlPlane
+from jobscrape_dev.devcluster.executor import start_executor
 
 
 def main(argv: list[str] | None = None) -> int:
     """Start everything, write the admin kubeconfig path to --kubeconfig-out, wait for a signal."""
-    p = argparse.ArgumentParser(prog="python -m jobscrape.devcluster")
+    p = argparse.ArgumentParser(prog="python -m jobscrape_dev.devcluster")
     p.add_argument("--kubeconfig-out", type=Path, help="also copy the admin kubeconfig here")
     p.add_argument("--audit", action="store_true", help="write an API audit log")
     args = p.parse_args(argv)

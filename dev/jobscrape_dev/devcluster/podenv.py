@@ -29,17 +29,25 @@ def is_jobscrape_image(image: str, extra_images: tuple[str, ...] = ()) -> bool:
     return repo in JOBSCRAPE_REPOSITORIES or repo.endswith("/jobscrape")
 
 
-def container_argv(container: Mapping[str, Any], jobscrape_bin: str) -> list[str]:
-    """The local argv for the container: the image's entry point is `jobscrape`."""
+PYTHON_COMMANDS = ("python", "python3", "/usr/local/bin/python", "/usr/local/bin/python3")
+
+
+def container_argv(container: Mapping[str, Any], jobscrape_bin: str,
+                   python_bin: str | None = None) -> list[str]:
+    """The local argv for the container: the image's entry point is `jobscrape`. With
+    `python_bin`, a `python` command runs that interpreter (the development environment's,
+    where `python -m jobscrape_dev.selftest` is installed for the harness tests)."""
     command = list(container.get("command") or [])
     args = list(container.get("args") or [])
     if not command:
         return [jobscrape_bin, *args]
     if command[0] in ("jobscrape", "/usr/local/bin/jobscrape"):
         return [jobscrape_bin, *command[1:], *args]
+    if python_bin and command[0] in PYTHON_COMMANDS:
+        return [python_bin, *command[1:], *args]
     raise PodConfigError(
         f"command {command[0]!r} is not available: the local executor runs only the jobscrape "
-        "entry point of the jobscrape image"
+        "entry point of the jobscrape image (and its python)"
     )
 
 

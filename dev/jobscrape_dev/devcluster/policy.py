@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from kubernetes import client
 
-from jobscrape.devcluster.controlplane import REPO_ROOT
+from jobscrape_dev import REPO_ROOT
 
 POLICY_FILE = REPO_ROOT / "manifests" / "base" / "policy.yaml"
 POLICY_NAMESPACE = "jobscrape-system"

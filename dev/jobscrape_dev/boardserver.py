@@ -5,7 +5,7 @@ path, and injects faults per board token: an HTTP status, 429 with Retry-After f
 requests, slow, truncated, malformed or oversized bodies, and ETag/304. `scale` synthesises
 N postings per board by cloning real entries with new ids and titles.
 
-    python -m jobscrape.devtools.boardserver --port 8089
+    python -m jobscrape_dev.boardserver --port 8089
     curl -X POST localhost:8089/_faults -d '{"acme": {"status": 500}}'
 """
 
@@ -24,7 +24,9 @@ from typing import Any
 
 from aiohttp import web
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "boards"
+from jobscrape_dev import REPO_ROOT
+
+DEFAULT_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "boards"
 
 
 def clone_items(items: list[dict[str, Any]], n: int, id_key: str, title_key: str
@@ -280,7 +282,7 @@ class BoardServer:
 
 def main(argv: list[str] | None = None) -> int:
     """Serve until interrupted."""
-    p = argparse.ArgumentParser(prog="python -m jobscrape.devtools.boardserver",
+    p = argparse.ArgumentParser(prog="python -m jobscrape_dev.boardserver",
                                 description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1")

@@ -1,4 +1,5 @@
-"""When a CronJob schedule fires next, computed as the cronjob controller does."""
+"""When a CronJob schedule fires next, computed as the cronjob controller does. Shared by
+the spec's validation, the operator (status.nextScheduleTime) and its metrics."""
 
 from __future__ import annotations
 

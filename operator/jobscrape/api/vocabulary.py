@@ -1,0 +1,34 @@
+"""The words the API, the operator and the runner share, each spelled once here: the board
+types (the CRD's enum, descriptions and CEL rules, the board registry, the command line), the
+filter on remoteness, and the board states and run results a run reports (the CRD's enums,
+the runner, the store, metrics and `jobscrape status`)."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+BoardType = Literal["greenhouse", "lever", "ashby", "workable", "smartrecruiters", "recruitee",
+                    "personio", "jsonld", "feed"]
+#: Every board type, in the order the API lists them; boards/<type>.py is its adapter.
+BOARD_TYPES: tuple[str, ...] = get_args(BoardType)
+#: Board types addressed by a URL (a page with schema.org JobPosting data, an RSS/Atom feed).
+URL_TYPES: tuple[str, ...] = ("jsonld", "feed")
+#: The applicant-tracking systems, addressed by a token.
+ATS_TYPES: tuple[str, ...] = tuple(t for t in BOARD_TYPES if t not in URL_TYPES)
+#: What a board type is, where its name does not say it (for the CRD's descriptions).
+BOARD_TYPE_NOTES: dict[str, str] = {"jsonld": "schema.org JobPosting pages",
+                                    "feed": "RSS/Atom"}
+
+#: spec.filters.remote: keep every posting, only remote ones, or none of the remote ones.
+RemoteFilter = Literal["any", "only", "exclude"]
+REMOTE_FILTERS: tuple[str, ...] = get_args(RemoteFilter)
+
+BoardState = Literal["OK", "Empty", "NotFound", "Failing"]
+#: Every state a board can be in after a run.
+BOARD_STATES: tuple[str, ...] = get_args(BoardState)
+#: The states of a board that is up: fetched fine, with postings or without.
+OK_STATES: tuple[str, ...] = ("OK", "Empty")
+
+RunResult = Literal["Succeeded", "PartiallyFailed", "Failed"]
+#: A run's result: every board up, some, or none.
+RUN_RESULTS: tuple[str, ...] = get_args(RunResult)

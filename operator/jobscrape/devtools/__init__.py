@@ -1,1 +1,0 @@
-"""Tools for tests and the demo: the local board server."""
