@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from jobscrape.api.status import LastRun, read_status
 from jobscrape.api.vocabulary import OK_STATES
 
 COLUMNS = ("NAMESPACE", "NAME", "READY", "LAST RUN", "RESULT", "POSTINGS", "NEW",
@@ -34,22 +35,26 @@ def _age(ts: str | None, now: datetime) -> str:
     return f"in {text}" if future else f"{text} ago"
 
 
+def _text(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
 def status_rows(items: Sequence[dict[str, Any]], now: datetime) -> list[tuple[str, ...]]:
     """One row per JobSource, sorted by namespace and name."""
     rows = []
     for it in sorted(items, key=lambda i: (i["metadata"]["namespace"], i["metadata"]["name"])):
-        st = it.get("status") or {}
-        last = st.get("lastRun") or {}
-        ready = next((c for c in st.get("conditions") or [] if c.get("type") == "Ready"), {})
-        failing = [f"{b['name']}({b.get('state')})" for b in st.get("boards") or []
-                   if b.get("state") not in OK_STATES]
+        st = read_status(it.get("status"))
+        last = st.last_run or LastRun()
+        ready = st.condition("Ready")
+        failing = [f"{b.name}({b.state})" for b in st.boards if b.state not in OK_STATES]
         rows.append((
             it["metadata"]["namespace"], it["metadata"]["name"],
-            ready.get("status", "-") if ready.get("reason") != "InvalidSpec" else "InvalidSpec",
-            _age(last.get("completionTime"), now), last.get("result", "-"),
-            str(st.get("postings", "-")), str(last.get("created", "-")),
+            "-" if ready is None else (ready.status if ready.reason != "InvalidSpec"
+                                       else "InvalidSpec"),
+            _age(last.completion_time, now), last.result or "-",
+            _text(st.postings), _text(last.created),
             ", ".join(failing) or "-",
-            _age(st.get("nextScheduleTime"), now) if st.get("nextScheduleTime") else "-",
+            _age(st.next_schedule_time, now) if st.next_schedule_time else "-",
         ))
     return rows
 

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, ValidationError
 
 from jobscrape.api.base import ApiModel
 from jobscrape.api.vocabulary import BoardState, RunResult
@@ -96,3 +97,40 @@ class JobSourceStatus(ApiModel):
         json_schema_extra={"x-kubernetes-list-type": "map",
                            "x-kubernetes-list-map-keys": ["name"]},
         description="One entry per spec board.")
+
+    def condition(self, type_: str) -> Condition | None:
+        """The condition of this type, if present."""
+        return next((c for c in self.conditions if c.type == type_), None)
+
+
+def read_status(raw: Any) -> JobSourceStatus:
+    """A JobSource's status as the typed model; never raises: a field someone wrote wrongly
+    (the status subresource is anyone's with the right RBAC) is dropped, the rest kept."""
+    if isinstance(raw, JobSourceStatus):
+        return raw
+    if not isinstance(raw, Mapping):
+        return JobSourceStatus()
+    try:
+        return JobSourceStatus.model_validate(raw)
+    except ValidationError:
+        good = {}
+        for key, value in raw.items():
+            try:
+                JobSourceStatus.model_validate({key: value})
+            except ValidationError:
+                continue
+            good[key] = value
+        return JobSourceStatus.model_validate(good)
+
+
+def wire(model: ApiModel, *, keep_none: bool = False) -> dict[str, Any]:
+    """A model as the API stores it (camelCase). Without `keep_none`, unset and None fields
+    are left out; with it, fields set to None explicitly stay (a merge patch deletes them)."""
+    if keep_none:
+        return model.model_dump(by_alias=True, exclude_unset=True, mode="json")
+    return model.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def wire_conditions(status: JobSourceStatus) -> list[dict[str, Any]]:
+    """The status' conditions as plain dicts (what the condition helpers merge)."""
+    return [wire(c) for c in status.conditions]

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from jobscrape.api import schedule
+from jobscrape.api.status import JobSourceStatus, wire, wire_conditions
 from jobscrape.controller import conditions
 
 READY = "Ready"
@@ -43,19 +44,22 @@ def invalid_message(problems: Sequence[FieldProblem]) -> str:
 
 
 def operator_status(
-    current: dict[str, Any], obs: Observed, problems: Sequence[FieldProblem], now: datetime
+    current: JobSourceStatus, obs: Observed, problems: Sequence[FieldProblem], now: datetime
 ) -> dict[str, Any]:
-    """The operator-owned status fields (including the full conditions list with Ready set)."""
+    """The operator-owned status fields as they are stored (camelCase), including the full
+    conditions list with Ready, Reconciling and Stalled set."""
     out: dict[str, Any] = {"observedGeneration": obs.generation}
-    conds = list(current.get("conditions") or [])
+    conds = wire_conditions(current)
     if problems:
         ready = conditions.condition(READY, False, "InvalidSpec", invalid_message(problems),
                                      obs.generation)
         # keep what describes the last good CronJob: times and names stay as they were
-        for k in ("cronJobName", "nextScheduleTime", "lastScheduleTime", "lastSuccessfulTime",
-                  "lastRunNow", "boardCount"):
-            if k in current:
-                out[k] = current[k]
+        kept = JobSourceStatus(
+            cron_job_name=current.cron_job_name, next_schedule_time=current.next_schedule_time,
+            last_schedule_time=current.last_schedule_time,
+            last_successful_time=current.last_successful_time,
+            last_run_now=current.last_run_now, board_count=current.board_count)
+        out.update({k: v for k, v in wire(kept).items() if k not in ("conditions", "boards")})
     else:
         cj = obs.cronjob_status
         out["cronJobName"] = obs.cronjob_name
@@ -76,7 +80,9 @@ def operator_status(
             # the later of the CronJob's and the status' own (runs write lastSuccessfulTime
             # themselves: run-now Jobs are not the CronJob controller's); RFC 3339 UTC times
             # compare as strings
-            times = [t for t in ((cj or {}).get(key), current.get(key)) if t]
+            own = current.last_schedule_time if key == "lastScheduleTime" else (
+                current.last_successful_time)
+            times = [t for t in ((cj or {}).get(key), own) if t]
             if times:
                 out[key] = max(times)
         if obs.schedule and not obs.suspended:
@@ -107,13 +113,13 @@ def kstatus_conditions(ready: dict[str, Any], generation: int | None) -> list[di
     ]
 
 
-def failure_conditions(current: dict[str, Any], error: str, generation: int | None,
+def failure_conditions(current: JobSourceStatus, error: str, generation: int | None,
                        now: datetime) -> list[dict[str, Any]]:
     """The conditions list after a reconcile failed with `error` (retried with backoff):
     Reconciling=True says so; Ready and Stalled stay as they were."""
     failing = conditions.condition(RECONCILING, True, "ReconcileFailed",
                                    f"retrying after an error: {error}"[:1024], generation)
-    return with_conditions(list(current.get("conditions") or []), [failing], now)
+    return with_conditions(wire_conditions(current), [failing], now)
 
 
 def with_conditions(current: list[dict[str, Any]], new: list[dict[str, Any]], now: datetime

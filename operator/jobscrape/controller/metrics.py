@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from jobscrape import __version__
 from jobscrape.api import schedule
+from jobscrape.api.status import read_status
 from jobscrape.api.vocabulary import OK_STATES, RUN_RESULTS
 
 CHANGE_KINDS = ("created", "updated", "removed")
@@ -106,7 +107,7 @@ def _ts(value: Any) -> float | None:
 def source_samples(body: Mapping[str, Any], now: datetime) -> list[Sample]:
     """Every per-source and per-board series a JobSource's status and spec give."""
     meta, spec = body.get("metadata") or {}, body.get("spec") or {}
-    st = body.get("status") or {}
+    st = read_status(body.get("status"))
     key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
     out: list[Sample] = []
 
@@ -114,28 +115,28 @@ def source_samples(body: Mapping[str, Any], now: datetime) -> list[Sample]:
         if value is not None:
             out.append(Sample(name, labels, float(value)))
 
-    last = st.get("lastRun") or {}
-    add("jobscrape_source_last_success_timestamp_seconds", _ts(st.get("lastSuccessfulTime")))
-    add("jobscrape_source_last_run_timestamp_seconds", _ts(last.get("completionTime")))
-    add("jobscrape_source_last_run_duration_seconds", last.get("durationSeconds"))
-    if last.get("result"):
-        for r in RUN_RESULTS:
-            add("jobscrape_source_last_run_result", 1.0 if last["result"] == r else 0.0,
-                (*key, r))
-    add("jobscrape_source_postings", st.get("postings"))
-    if last:
+    last = st.last_run
+    add("jobscrape_source_last_success_timestamp_seconds", _ts(st.last_successful_time))
+    add("jobscrape_source_postings", st.postings)
+    add("jobscrape_source_next_run_timestamp_seconds", _ts(st.next_schedule_time))
+    if last is not None:
+        add("jobscrape_source_last_run_timestamp_seconds", _ts(last.completion_time))
+        add("jobscrape_source_last_run_duration_seconds", last.duration_seconds)
+        if last.result:
+            for r in RUN_RESULTS:
+                add("jobscrape_source_last_run_result", 1.0 if last.result == r else 0.0,
+                    (*key, r))
         for kind in CHANGE_KINDS:
-            add("jobscrape_source_postings_changed", last.get(kind) or 0, (*key, kind))
-    add("jobscrape_source_next_run_timestamp_seconds", _ts(st.get("nextScheduleTime")))
+            add("jobscrape_source_postings_changed", getattr(last, kind) or 0, (*key, kind))
     add("jobscrape_source_suspended", 1.0 if spec.get("suspend") else 0.0)
     with contextlib.suppress(ValueError):
         add("jobscrape_source_schedule_interval_seconds",
             schedule.interval_seconds(spec.get("schedule", ""), spec.get("timeZone"), now))
-    for b in st.get("boards") or []:
-        labels = (*key, str(b.get("name", "")), str(b.get("type", "")))
-        add("jobscrape_board_postings", b.get("postings") or 0, labels)
-        add("jobscrape_board_up", 1.0 if b.get("state") in OK_STATES else 0.0, labels)
-        add("jobscrape_board_consecutive_failures", b.get("consecutiveFailures") or 0, labels)
+    for b in st.boards:
+        labels = (*key, b.name, b.type or "")
+        add("jobscrape_board_postings", b.postings or 0, labels)
+        add("jobscrape_board_up", 1.0 if b.state in OK_STATES else 0.0, labels)
+        add("jobscrape_board_consecutive_failures", b.consecutive_failures or 0, labels)
     return out
 
 

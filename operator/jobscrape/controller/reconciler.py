@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from jobscrape.api.status import Condition, JobSourceStatus, read_status, wire
 from jobscrape.api.validate import parse_spec, validate_spec
 from jobscrape.controller import builders, decide, events, naming, policy
 from jobscrape.controller.diff import contains
@@ -20,11 +21,6 @@ log = logging.getLogger("jobscrape.operator")
 Obj = dict[str, Any]
 # (involved object, type, reason, message, dedup key or None)
 EventSink = Callable[[Obj, str, str, str, str | None], None]
-
-
-def _ready(status: Obj) -> Obj | None:
-    """The Ready condition of a status, if any."""
-    return next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
 
 
 def _plain(v: Any) -> Any:
@@ -113,10 +109,10 @@ class Reconciler:
         ReconcileFailed); best effort: the API may be what failed."""
         try:
             body = self.kube.get(builders.API_VERSION, builders.KIND, namespace, name)
-            status = body.get("status") or {}
-            conds = decide.failure_conditions(status, error, body["metadata"].get(
+            raw = body.get("status") or {}
+            conds = decide.failure_conditions(read_status(raw), error, body["metadata"].get(
                 "generation"), self.clock())
-            if decide.status_patch(status, {"conditions": conds}) is None:
+            if decide.status_patch(raw, {"conditions": conds}) is None:
                 return
             after = self.kube.merge_patch_status(
                 builders.API_VERSION, builders.KIND, namespace, name,
@@ -129,21 +125,22 @@ class Reconciler:
     def _reconcile(self, body: Obj) -> Outcome:
         meta = body["metadata"]
         src = builders.SourceRef(meta["namespace"], meta["name"], meta["uid"])
-        status = body.get("status") or {}
+        raw_status = body.get("status") or {}
+        status = read_status(raw_status)
         out = Outcome()
         spec, problems = parse_spec(body.get("spec") or {})
         if spec is not None and not problems:
             problems = validate_spec(spec) + policy.check_spec(
                 spec, self.options.policy, self.options.runner_image)
         cj_status: Obj | None = None
-        run_now_handled = status.get("lastRunNow")
+        run_now_handled = status.last_run_now
         if problems:
             out.valid = False
             self._warn_once(body, status, ("InvalidSpec", decide.invalid_message(problems)))
             cj_status = None
         else:
             assert spec is not None
-            fresh = "observedGeneration" not in status  # never reconciled: nothing to read
+            fresh = status.observed_generation is None  # never reconciled: nothing to read
             cronjob = None
             try:
                 for obj in (builders.build_service_account(src), builders.build_role(src),
@@ -151,7 +148,7 @@ class Reconciler:
                     self._ensure(obj, src, out, fresh)
                 claim = builders.build_store_claim(src, spec)
                 if claim is not None:
-                    self._ensure_claim(claim, src, out, fresh, _ready(status))
+                    self._ensure_claim(claim, src, out, fresh, status.condition("Ready"))
                 cronjob = self._ensure(builders.build_cronjob(src, spec, self.options), src,
                                        out, fresh)
             except NameConflict as e:
@@ -171,7 +168,7 @@ class Reconciler:
                 except Conflict:
                     pass  # already started for this value (e.g. before a restart)
                 run_now_handled = wanted
-        self._announce_run(body, status.get("lastRun"))
+        self._announce_run(body, wire(status.last_run) if status.last_run else None)
         obs = decide.Observed(
             generation=meta.get("generation"),
             cronjob_name=naming.cronjob_name(src.name),
@@ -184,7 +181,7 @@ class Reconciler:
             blocked=out.blocked,
         )
         desired = decide.operator_status(status, obs, problems, self.clock())
-        patch = decide.status_patch(status, desired)
+        patch = decide.status_patch(raw_status, desired)
         after = body
         if patch is not None:
             patch_body = {"metadata": {"resourceVersion": meta["resourceVersion"]},
@@ -207,12 +204,13 @@ class Reconciler:
         self.emit(body, type_, reason, message, key)
         self._announced[(m["namespace"], m["name"])] = key
 
-    def _warn_once(self, body: Obj, status: Obj, blocked: tuple[str, str] | None) -> None:
+    def _warn_once(self, body: Obj, status: JobSourceStatus, blocked: tuple[str, str] | None
+                   ) -> None:
         """A Warning event when Ready turns False for a new reason or message."""
         if blocked is None:
             return
-        prev = _ready(status) or {}
-        if prev.get("reason") != blocked[0] or prev.get("message") != blocked[1]:
+        prev = status.condition("Ready")
+        if prev is None or (prev.reason, prev.message) != blocked:
             self.emit(body, "Warning", blocked[0], blocked[1], None)
 
     def _create(self, obj: Obj, out: Outcome) -> Obj:
@@ -263,7 +261,7 @@ class Reconciler:
         return live
 
     def _ensure_claim(self, claim: Obj, src: builders.SourceRef, out: Outcome, fresh: bool,
-                      ready: Obj | None) -> None:
+                      ready: Condition | None) -> None:
         """Create the store claim, or make its owner reference follow whenDeleted and grow it
         to the spec's size; what the claim cannot take is reported through out.blocked."""
         m = claim["metadata"]
@@ -284,8 +282,8 @@ class Reconciler:
         if change.size is not None:
             refused = (f"spec.store.sqlite.size: the claim {m['name']} could not be resized to "
                        f"{change.size}")
-            if ready and str(ready.get("message", "")).startswith(refused):
-                problem = str(ready["message"])  # refused before: do not ask again
+            if ready is not None and ready.message.startswith(refused):
+                problem = ready.message  # refused before: do not ask again
             else:
                 try:
                     self.kube.merge_patch(*args, {"spec": {"resources": {"requests": {

@@ -96,12 +96,13 @@ def run(args: argparse.Namespace) -> int:
 def write_status(kube: Kube, namespace: str, name: str, summary: RunSummary) -> None:
     """Patch the run's results into the status, re-reading on a conflicting write."""
     from jobscrape.api import contract
+    from jobscrape.api.status import read_status
     from jobscrape.kubeclient import Conflict
     from jobscrape.runner import report
 
     for attempt in range(5):
         body = kube.get(contract.API_VERSION, contract.KIND, namespace, name)
-        patch = report.status_patch(body.get("status") or {}, summary,
+        patch = report.status_patch(read_status(body.get("status")), summary,
                                     body["metadata"].get("generation"))
         try:
             kube.merge_patch_status(contract.API_VERSION, contract.KIND, namespace, name, {

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from jobscrape.api import conditions
+from jobscrape.api.status import BoardStatus, JobSourceStatus, LastRun, wire, wire_conditions
 from jobscrape.api.vocabulary import OK_STATES
 
 MAX_MESSAGE = 256
@@ -62,65 +63,60 @@ def failing_count(boards: Sequence[BoardRun]) -> int:
     return sum(1 for b in boards if b.state not in OK_STATES)
 
 
-def is_retry(last_run: dict[str, Any] | None, job_name: str | None) -> bool:
+def is_retry(last_run: LastRun | None, job_name: str | None) -> bool:
     """Whether this run is a further attempt of the Job that wrote `last_run` (the previous
     status.lastRun). Never for a run without a Job (a local run counts on its own)."""
-    return bool(job_name) and (last_run or {}).get("jobName") == job_name
+    return bool(job_name) and last_run is not None and last_run.job_name == job_name
 
 
-def attempt_of(last_run: dict[str, Any] | None, job_name: str | None) -> int | None:
+def attempt_of(last_run: LastRun | None, job_name: str | None) -> int | None:
     """Which attempt of its Job this run is: 1 for the Job's first pod, one more than the
     previous lastRun's attempt for a retry of the same Job; None without a Job."""
     if not job_name:
         return None
-    if not is_retry(last_run, job_name):
+    if last_run is None or not is_retry(last_run, job_name):
         return 1
-    return int((last_run or {}).get("attempt") or 1) + 1
+    return (last_run.attempt or 1) + 1
 
 
-def _failures_before(p: dict[str, Any], retry: bool) -> int:
+def _failures_before(p: BoardStatus | None, retry: bool) -> int:
     """A board's consecutive failures before this run. For a retry of the same Job, the
     previous attempt's count without the failure that attempt added (it is the same run)."""
-    failures = int(p.get("consecutiveFailures") or 0)
-    if retry and p.get("state") is not None and p["state"] not in OK_STATES:
+    if p is None:
+        return 0
+    failures = p.consecutive_failures or 0
+    if retry and p.state is not None and p.state not in OK_STATES:
         failures -= 1
     return max(0, failures)
 
 
-def board_statuses(previous: Sequence[dict[str, Any]] | None, boards: Sequence[BoardRun],
-                   now: datetime, retry: bool = False) -> list[dict[str, Any]]:
+def board_statuses(previous: Sequence[BoardStatus], boards: Sequence[BoardRun],
+                   now: datetime, retry: bool = False) -> list[BoardStatus]:
     """status.boards after this run: failures counted once per run, last success times
     carried over. With `retry` (this run is another attempt of the Job that wrote `previous`),
     this attempt replaces the previous attempt's count instead of adding to it."""
-    prev = {b.get("name"): b for b in previous or []}
+    prev = {b.name: b for b in previous}
     out = []
     for b in boards:
-        p = prev.get(b.name) or {}
+        p = prev.get(b.name)
         ok = b.state in OK_STATES
-        entry: dict[str, Any] = {
-            "name": b.name, "type": b.type, "state": b.state, "postings": b.postings,
-            "consecutiveFailures": 0 if ok else _failures_before(p, retry) + 1,
-            "message": b.message[:MAX_MESSAGE],
-        }
-        if b.http_status is not None:
-            entry["httpStatus"] = b.http_status
-        last = conditions.fmt_time(now) if ok else p.get("lastSuccessTime")
-        if last:
-            entry["lastSuccessTime"] = last
-        out.append(entry)
+        out.append(BoardStatus(
+            name=b.name, type=b.type, state=b.state, postings=b.postings,
+            consecutive_failures=0 if ok else _failures_before(p, retry) + 1,
+            message=b.message[:MAX_MESSAGE], http_status=b.http_status,
+            last_success_time=conditions.fmt_time(now) if ok else (
+                p.last_success_time if p is not None else None)))
     return out
 
 
-def dropped_sharply(previous: Sequence[dict[str, Any]] | None, boards: Sequence[BoardRun]
-                    ) -> list[str]:
+def dropped_sharply(previous: Sequence[BoardStatus], boards: Sequence[BoardRun]) -> list[str]:
     """Boards whose postings fell by more than half since the previous run."""
-    prev = {b.get("name"): int(b.get("postings") or 0) for b in previous or []}
+    prev = {b.name: b.postings or 0 for b in previous}
     return [b.name for b in boards
             if b.state in OK_STATES and prev.get(b.name, 0) > 0 and b.postings * 2 < prev[b.name]]
 
 
-def run_conditions(current: list[dict[str, Any]] | None, summary: RunSummary,
-                   previous_boards: Sequence[dict[str, Any]] | None, generation: int | None
+def run_conditions(current: JobSourceStatus, summary: RunSummary, generation: int | None
                    ) -> list[dict[str, Any]]:
     """The conditions list with Healthy and Degraded set for this run (others kept)."""
     result = result_of(summary.boards)
@@ -130,7 +126,7 @@ def run_conditions(current: list[dict[str, Any]] | None, summary: RunSummary,
         "last run fetched every board" if result == "Succeeded"
         else f"{len(failing)} of {len(summary.boards)} boards failed: {', '.join(failing[:10])}",
         generation)
-    drops = dropped_sharply(previous_boards, summary.boards)
+    drops = dropped_sharply(current.boards, summary.boards)
     reasons = []
     if failing:
         reasons.append(f"failing boards: {', '.join(failing[:10])}")
@@ -140,12 +136,13 @@ def run_conditions(current: list[dict[str, Any]] | None, summary: RunSummary,
         "Degraded", bool(reasons),
         ("BoardsFailing" if failing else "PostingsDropped") if reasons else "AllBoardsHealthy",
         "; ".join(reasons) or "no board is failing", generation)
-    keep = [c for c in current or [] if c.get("type") not in ("Healthy", "Degraded")]
-    return [*keep, conditions.merge(current, healthy, summary.finished),
-            conditions.merge(current, degraded, summary.finished)]
+    conds = wire_conditions(current)
+    keep = [c for c in conds if c.get("type") not in ("Healthy", "Degraded")]
+    return [*keep, conditions.merge(conds, healthy, summary.finished),
+            conditions.merge(conds, degraded, summary.finished)]
 
 
-def status_patch(current: dict[str, Any], summary: RunSummary, generation: int | None
+def status_patch(current: JobSourceStatus, summary: RunSummary, generation: int | None
                  ) -> dict[str, Any]:
     """The status fields a run writes back to its JobSource, as a JSON merge patch against
     `current` (None deletes: a run without a Job clears lastRun.jobName and attempt).
@@ -153,27 +150,24 @@ def status_patch(current: dict[str, Any], summary: RunSummary, generation: int |
     Retries of one Job are one run: when `current`'s lastRun is from this run's Job, this
     attempt replaces that attempt's failure counts. lastSuccessfulTime is set to the
     completion time when the run exits 0, and left alone otherwise."""
-    duration = (summary.finished - summary.started).total_seconds()
-    prev_run = current.get("lastRun")
-    last_run: dict[str, Any] = {
-        "jobName": summary.job_name or None,
-        "attempt": attempt_of(prev_run, summary.job_name),
-        "startTime": conditions.fmt_time(summary.started),
-        "completionTime": conditions.fmt_time(summary.finished),
-        "durationSeconds": round(duration, 3),
-        "result": result_of(summary.boards),
-        "fetched": summary.fetched, "notModified": summary.not_modified,
-        "created": summary.created, "updated": summary.updated, "removed": summary.removed,
-    }
-    prev_boards = current.get("boards")
+    prev_run = current.last_run
+    last_run = LastRun(
+        job_name=summary.job_name or None,
+        attempt=attempt_of(prev_run, summary.job_name),
+        start_time=conditions.fmt_time(summary.started),
+        completion_time=conditions.fmt_time(summary.finished),
+        duration_seconds=round((summary.finished - summary.started).total_seconds(), 3),
+        result=result_of(summary.boards),
+        fetched=summary.fetched, not_modified=summary.not_modified, created=summary.created,
+        updated=summary.updated, removed=summary.removed)
+    boards = board_statuses(current.boards, summary.boards, summary.finished,
+                            retry=is_retry(prev_run, summary.job_name))
     patch: dict[str, Any] = {
-        "lastRun": last_run,
-        "boards": board_statuses(prev_boards, summary.boards, summary.finished,
-                                 retry=is_retry(prev_run, summary.job_name)),
+        "lastRun": wire(last_run, keep_none=True),
+        "boards": [wire(b) for b in boards],
         "postings": sum(b.postings for b in summary.boards),
         "failingBoards": failing_count(summary.boards),
-        "conditions": run_conditions(current.get("conditions"), summary, prev_boards,
-                                     generation),
+        "conditions": run_conditions(current, summary, generation),
     }
     if exit_code(summary.boards) == 0:
         patch["lastSuccessfulTime"] = conditions.fmt_time(summary.finished)

@@ -185,3 +185,20 @@ def test_parse_errors_come_from_the_table():
     for board_type, alphabet in TOKEN_ALPHABETS.items():
         errs = _board_errors(_token_board(board_type, "no/slash"))
         assert errs == {"spec.boards[0].token": alphabet.message(board_type)}
+
+
+def test_read_status_is_typed_and_never_raises():
+    from jobscrape.api.status import read_status, wire
+
+    st = read_status({"postings": 7, "lastRun": {"jobName": "j", "attempt": 2, "x": 1},
+                      "boards": [{"name": "a", "state": "OK", "consecutiveFailures": 0}],
+                      "conditions": [{"type": "Ready", "status": "True", "reason": "R"}]})
+    assert (st.postings, st.last_run.job_name, st.last_run.attempt) == (7, "j", 2)
+    assert st.boards[0].state == "OK" and st.condition("Ready").reason == "R"
+    assert st.condition("Stalled") is None
+    # someone wrote a field wrongly: it is dropped, the rest kept
+    bad = read_status({"postings": "many", "boards": [{"name": "a", "state": "Weird"}],
+                       "lastRunNow": "v1"})
+    assert bad.postings is None and bad.boards == [] and bad.last_run_now == "v1"
+    assert read_status(None) == read_status("garbage") == read_status({})
+    assert wire(st.last_run) == {"jobName": "j", "attempt": 2}

@@ -5,9 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from jobscrape.api.status import read_status
 from jobscrape.controller import conditions, decide
 from jobscrape.controller.diff import contains
 from jobscrape.controller.events import build_event
+
+
+def _op(current, obs, problems, now):
+    """The operator's status for a status as stored (read into the typed model)."""
+    return decide.operator_status(read_status(current), obs, problems, now)
+
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 LATER = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
@@ -58,7 +65,7 @@ def _obs(**kw):
 
 
 def test_operator_status_when_valid():
-    st = decide.operator_status({}, _obs(), [], NOW)
+    st = _op({}, _obs(), [], NOW)
     assert st["observedGeneration"] == 3
     assert st["cronJobName"] == "jobsource-x"
     assert st["boardCount"] == 2
@@ -72,7 +79,7 @@ def test_operator_status_invalid_keeps_last_good_fields_and_other_conditions():
     current = {"cronJobName": "jobsource-x", "lastSuccessfulTime": "2026-11-24T06:01:00Z",
                "conditions": [{"type": "Healthy", "status": "True", "reason": "Succeeded",
                                "message": "", "lastTransitionTime": "2026-11-24T06:01:00Z"}]}
-    st = decide.operator_status(current, _obs(), [Problem("spec.schedule", "bad")], NOW)
+    st = _op(current, _obs(), [Problem("spec.schedule", "bad")], NOW)
     ready = conditions.find(st["conditions"], "Ready")
     assert ready["status"] == "False" and ready["reason"] == "InvalidSpec"
     assert ready["message"] == "spec.schedule: bad"
@@ -81,17 +88,17 @@ def test_operator_status_invalid_keeps_last_good_fields_and_other_conditions():
 
 
 def test_suspended_has_no_next_run():
-    st = decide.operator_status({}, _obs(suspended=True), [], NOW)
+    st = _op({}, _obs(suspended=True), [], NOW)
     assert st["nextScheduleTime"] is None
     assert "suspended" in conditions.find(st["conditions"], "Ready")["message"]
 
 
 def test_status_patch_is_none_when_nothing_changed():
-    st = decide.operator_status({}, _obs(), [], NOW)
+    st = _op({}, _obs(), [], NOW)
     assert decide.status_patch({}, st) is not None
-    again = decide.operator_status(st, _obs(), [], LATER.replace(hour=10, minute=30))
+    again = _op(st, _obs(), [], LATER.replace(hour=10, minute=30))
     assert decide.status_patch(st, again) is None
-    changed = decide.operator_status(st, _obs(board_count=3), [], NOW)
+    changed = _op(st, _obs(board_count=3), [], NOW)
     assert decide.status_patch(st, changed) == {"boardCount": 3}
 
 
@@ -206,9 +213,9 @@ def test_last_successful_time_is_the_later_of_cronjob_and_runner():
                           schedule="0 * * * *", time_zone=None, suspended=False,
                           cronjob_status={"lastSuccessfulTime": "2026-11-24T09:00:00Z"},
                           run_now_handled=None)
-    out = decide.operator_status({"lastSuccessfulTime": "2026-11-24T09:30:00Z"}, obs, [], NOW)
+    out = _op({"lastSuccessfulTime": "2026-11-24T09:30:00Z"}, obs, [], NOW)
     assert out["lastSuccessfulTime"] == "2026-11-24T09:30:00Z"
-    out = decide.operator_status({"lastSuccessfulTime": "2026-11-24T08:00:00Z"}, obs, [], NOW)
+    out = _op({"lastSuccessfulTime": "2026-11-24T08:00:00Z"}, obs, [], NOW)
     assert out["lastSuccessfulTime"] == "2026-11-24T09:00:00Z"
 
 
@@ -217,7 +224,7 @@ def test_blocked_makes_ready_false_with_its_reason():
                           schedule="0 * * * *", time_zone=None, suspended=False,
                           cronjob_status=None, run_now_handled=None,
                           blocked=("NameConflict", "CronJob cj already exists"))
-    conds = {c["type"]: c for c in decide.operator_status({}, obs, [], NOW)["conditions"]}
+    conds = {c["type"]: c for c in _op({}, obs, [], NOW)["conditions"]}
     assert (conds["Ready"]["status"], conds["Ready"]["reason"]) == ("False", "NameConflict")
     assert (conds["Stalled"]["status"], conds["Stalled"]["reason"]) == ("True", "NameConflict")
     assert conds["Reconciling"]["status"] == "False"
@@ -229,7 +236,7 @@ def _kstatus(**kw):
             "run_now_handled": None}
     obs = decide.Observed(**{**base, **kw})
     return {c["type"]: (c["status"], c["reason"], c.get("observedGeneration"))
-            for c in decide.operator_status({}, obs, [], NOW)["conditions"]}
+            for c in _op({}, obs, [], NOW)["conditions"]}
 
 
 def test_kstatus_conditions_say_current_in_progress_or_stalled():
@@ -245,7 +252,8 @@ def test_kstatus_conditions_say_current_in_progress_or_stalled():
 
 def test_failure_conditions_mark_reconciling_and_keep_the_rest():
     ready = conditions.condition("Ready", True, "Reconciled", "ok", 2)
-    out = decide.failure_conditions({"conditions": [ready]}, "HTTP 403: denied", 2, NOW)
+    out = decide.failure_conditions(read_status({"conditions": [ready]}), "HTTP 403: denied",
+                                    2, NOW)
     by = {c["type"]: c for c in out}
     assert by["Ready"] == ready
     assert (by["Reconciling"]["status"], by["Reconciling"]["reason"]) == ("True",

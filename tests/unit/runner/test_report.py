@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from jobscrape.api.conditions import find
+from jobscrape.api.status import LastRun, read_status, wire
 from jobscrape.runner import report
 from jobscrape.runner.report import BoardRun, RunSummary
 
@@ -35,9 +36,14 @@ def _merge_patch(target, patch):
     return out
 
 
+def _patch(status, summary, generation):
+    """The runner's patch over a status as the API returns it (read into the typed model)."""
+    return report.status_patch(read_status(status), summary, generation)
+
+
 def _run(status, *boards, job="jobsource-x-1", at=T0):
     """The status after one attempt wrote its merge patch over `status`."""
-    return _merge_patch(status, report.status_patch(status, _summary(*boards, job=job, at=at), 1))
+    return _merge_patch(status, _patch(status, _summary(*boards, job=job, at=at), 1))
 
 
 def _board(status, name):
@@ -56,8 +62,9 @@ def test_result_and_exit_code():
 def test_board_statuses_count_failures_and_keep_last_success():
     prev = [{"name": "a", "consecutiveFailures": 2, "lastSuccessTime": "2026-11-23T06:00:00Z"},
             {"name": "b", "consecutiveFailures": 1, "lastSuccessTime": "2026-11-23T06:00:00Z"}]
-    out = report.board_statuses(prev, [_b("a", "Failing", 7, 500, "HTTP 500"), _b("b")], T0)
-    a, b = out
+    out = report.board_statuses(read_status({"boards": prev}).boards,
+                                [_b("a", "Failing", 7, 500, "HTTP 500"), _b("b")], T0)
+    a, b = (wire(x) for x in out)
     assert a["consecutiveFailures"] == 3 and a["lastSuccessTime"] == "2026-11-23T06:00:00Z"
     assert a["httpStatus"] == 500 and a["postings"] == 7 and a["state"] == "Failing"
     assert b["consecutiveFailures"] == 0 and b["lastSuccessTime"] == "2026-11-24T06:00:00Z"
@@ -66,23 +73,24 @@ def test_board_statuses_count_failures_and_keep_last_success():
 def test_degraded_on_failures_and_sharp_drops():
     prev = [{"name": "a", "postings": 100}, {"name": "b", "postings": 10}]
     s = _summary(_b("a", postings=40), _b("b", postings=6))
-    conds = report.run_conditions([], s, prev, 1)
+    conds = report.run_conditions(read_status({"boards": prev}), s, 1)
     assert find(conds, "Healthy")["status"] == "True"
     d = find(conds, "Degraded")
     assert d["status"] == "True" and d["reason"] == "PostingsDropped" and "a" in d["message"]
     s2 = _summary(_b("a", postings=60), _b("b", "Failing", postings=10))
-    conds2 = report.run_conditions(conds, s2, prev, 1)
+    conds2 = report.run_conditions(read_status({"boards": prev, "conditions": conds}), s2, 1)
     assert find(conds2, "Healthy")["reason"] == "PartiallyFailed"
     assert find(conds2, "Degraded")["reason"] == "BoardsFailing"
     s3 = _summary(_b("a", postings=60), _b("b", postings=9))
-    assert find(report.run_conditions(conds2, s3, prev, 1), "Degraded")["status"] == "False"
+    after = report.run_conditions(read_status({"boards": prev, "conditions": conds2}), s3, 1)
+    assert find(after, "Degraded")["status"] == "False"
 
 
 def test_status_patch_shape_and_other_conditions_kept():
     current = {"conditions": [{"type": "Ready", "status": "True", "reason": "Reconciled",
                                "message": "", "lastTransitionTime": "2026-11-20T00:00:00Z"}],
                "boards": [{"name": "a", "postings": 12}]}
-    patch = report.status_patch(current, _summary(_b("a", postings=11), _b("b", "NotFound", 0,
+    patch = _patch(current, _summary(_b("a", postings=11), _b("b", "NotFound", 0,
                                                                            404)), 5)
     assert patch["lastRun"] == {
         "jobName": "jobsource-x-1", "attempt": 1, "startTime": "2026-11-24T06:00:00Z",
@@ -142,7 +150,7 @@ def test_failures_of_different_jobs_add_up():
 def test_runs_without_a_job_always_count_and_clear_job_fields():
     start = {"lastRun": {"jobName": "jobsource-x-1", "attempt": 2},
              "boards": [{"name": "a", "state": "Failing", "consecutiveFailures": 1}]}
-    patch = report.status_patch(start, _summary(_b("a", "Failing"), job=None), 1)
+    patch = _patch(start, _summary(_b("a", "Failing"), job=None), 1)
     assert patch["boards"][0]["consecutiveFailures"] == 2
     # a merge patch: null removes the Job fields of the previous run
     assert patch["lastRun"]["jobName"] is None and patch["lastRun"]["attempt"] is None
@@ -151,23 +159,25 @@ def test_runs_without_a_job_always_count_and_clear_job_fields():
 
 
 def test_attempt_numbers():
+    def run(**kw):
+        return LastRun.model_validate(kw)
     assert report.attempt_of(None, "j-1") == 1
-    assert report.attempt_of({"jobName": "j-0", "attempt": 3}, "j-1") == 1
-    assert report.attempt_of({"jobName": "j-1", "attempt": 1}, "j-1") == 2
-    assert report.attempt_of({"jobName": "j-1"}, "j-1") == 2  # written before attempts existed
-    assert report.attempt_of({"jobName": "j-1", "attempt": 1}, None) is None
-    assert report.attempt_of({"jobName": "j-1", "attempt": 1}, "") is None
+    assert report.attempt_of(run(jobName="j-0", attempt=3), "j-1") == 1
+    assert report.attempt_of(run(jobName="j-1", attempt=1), "j-1") == 2
+    assert report.attempt_of(run(jobName="j-1"), "j-1") == 2  # written before attempts existed
+    assert report.attempt_of(run(jobName="j-1", attempt=1), None) is None
+    assert report.attempt_of(run(jobName="j-1", attempt=1), "") is None
 
 
 def test_failing_boards_and_last_successful_time_follow_the_exit_code():
-    partial = report.status_patch({}, _summary(_b("a"), _b("b", "Failing"), _b("c", "NotFound")),
+    partial = _patch({}, _summary(_b("a"), _b("b", "Failing"), _b("c", "NotFound")),
                                   1)
     assert partial["failingBoards"] == 2 and partial["lastRun"]["result"] == "PartiallyFailed"
     assert partial["lastSuccessfulTime"] == "2026-11-24T06:00:42Z"
-    failed = report.status_patch({"lastSuccessfulTime": "2026-11-23T06:00:42Z"},
+    failed = _patch({"lastSuccessfulTime": "2026-11-23T06:00:42Z"},
                                  _summary(_b("b", "Failing"), _b("c", "NotFound")), 1)
     assert failed["failingBoards"] == 2 and "lastSuccessfulTime" not in failed
-    empty = report.status_patch({}, _summary(_b("a", "Empty", 0)), 1)
+    empty = _patch({}, _summary(_b("a", "Empty", 0)), 1)
     assert empty["failingBoards"] == 0 and empty["lastSuccessfulTime"] == "2026-11-24T06:00:42Z"
 
 
