@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from jobscrape.api import schedule
-from jobscrape.api.status import JobSourceStatus, wire, wire_conditions
+from jobscrape.api.status import Condition, JobSourceStatus, wire, wire_conditions
 from jobscrape.controller import conditions
 
 READY = "Ready"
@@ -46,24 +46,18 @@ def invalid_message(problems: Sequence[FieldProblem]) -> str:
 def operator_status(
     current: JobSourceStatus, obs: Observed, problems: Sequence[FieldProblem], now: datetime
 ) -> dict[str, Any]:
-    """The operator-owned status fields as they are stored (camelCase), including the full
-    conditions list with Ready, Reconciling and Stalled set."""
-    out: dict[str, Any] = {"observedGeneration": obs.generation}
-    conds = wire_conditions(current)
+    """The operator-owned status fields as they are stored (camelCase; None deletes),
+    including the full conditions list with Ready, Reconciling and Stalled set."""
     if problems:
         ready = conditions.condition(READY, False, "InvalidSpec", invalid_message(problems),
                                      obs.generation)
         # keep what describes the last good CronJob: times and names stay as they were
-        kept = JobSourceStatus(
-            cron_job_name=current.cron_job_name, next_schedule_time=current.next_schedule_time,
-            last_schedule_time=current.last_schedule_time,
-            last_successful_time=current.last_successful_time,
-            last_run_now=current.last_run_now, board_count=current.board_count)
-        out.update({k: v for k, v in wire(kept).items() if k not in ("conditions", "boards")})
+        fields: dict[str, Any] = {k: getattr(current, k) for k in (
+            "cron_job_name", "next_schedule_time", "last_schedule_time",
+            "last_successful_time", "last_run_now", "board_count")
+            if getattr(current, k) is not None}
     else:
         cj = obs.cronjob_status
-        out["cronJobName"] = obs.cronjob_name
-        out["boardCount"] = obs.board_count
         if obs.blocked is not None:
             ready = conditions.condition(READY, False, obs.blocked[0], obs.blocked[1],
                                          obs.generation)
@@ -76,24 +70,26 @@ def operator_status(
             if obs.suspended:
                 msg += " (suspended)"
             ready = conditions.condition(READY, True, "Reconciled", msg, obs.generation)
-        for key in ("lastScheduleTime", "lastSuccessfulTime"):
-            # the later of the CronJob's and the status' own (runs write lastSuccessfulTime
-            # themselves: run-now Jobs are not the CronJob controller's); RFC 3339 UTC times
-            # compare as strings
-            own = current.last_schedule_time if key == "lastScheduleTime" else (
-                current.last_successful_time)
+        fields = {"cron_job_name": obs.cronjob_name, "board_count": obs.board_count,
+                  "next_schedule_time": conditions.fmt_time(
+                      schedule.next_run(obs.schedule, obs.time_zone, now))
+                  if obs.schedule and not obs.suspended else None}
+        # the later of the CronJob's and the status' own (runs write lastSuccessfulTime
+        # themselves: run-now Jobs are not the CronJob controller's); RFC 3339 UTC times
+        # compare as strings
+        for key, own in (("lastScheduleTime", current.last_schedule_time),
+                         ("lastSuccessfulTime", current.last_successful_time)):
             times = [t for t in ((cj or {}).get(key), own) if t]
             if times:
-                out[key] = max(times)
-        if obs.schedule and not obs.suspended:
-            out["nextScheduleTime"] = conditions.fmt_time(
-                schedule.next_run(obs.schedule, obs.time_zone, now))
-        else:
-            out["nextScheduleTime"] = None
+                fields["last_schedule_time" if key == "lastScheduleTime"
+                       else "last_successful_time"] = max(times)
         if obs.run_now_handled is not None:
-            out["lastRunNow"] = obs.run_now_handled
-    out["conditions"] = with_conditions(conds, kstatus_conditions(ready, obs.generation), now)
-    return out
+            fields["last_run_now"] = obs.run_now_handled
+    conds = with_conditions(wire_conditions(current),
+                            kstatus_conditions(ready, obs.generation), now)
+    desired = JobSourceStatus(observed_generation=obs.generation,
+                              conditions=[Condition.model_validate(c) for c in conds], **fields)
+    return wire(desired, keep_none=True)
 
 
 def kstatus_conditions(ready: dict[str, Any], generation: int | None) -> list[dict[str, Any]]:
