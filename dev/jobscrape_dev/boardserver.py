@@ -3,7 +3,9 @@
 It serves the real captured payloads (tests/fixtures/boards) at each board type's real URL
 path, and injects faults per board token: an HTTP status, 429 with Retry-After for the first
 requests, slow, truncated, malformed or oversized bodies, and ETag/304. `scale` synthesises
-N postings per board by cloning real entries with new ids and titles.
+N postings per board by cloning real entries with new ids and titles. Some tokens serve a
+variant of a captured payload instead (VARIANTS: the greenhouse board `hostile` answers
+hostile_greenhouse.json, titles and links made to attack terminals, spreadsheets and browsers).
 
     python -m jobscrape_dev.boardserver --port 8089
     curl -X POST localhost:8089/_faults -d '{"acme": {"status": 500}}'
@@ -27,6 +29,10 @@ from aiohttp import web
 from jobscrape_dev import REPO_ROOT
 
 DEFAULT_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "boards"
+#: Board type → token → the fixture served for that token instead of the type's usual one.
+VARIANTS: dict[str, dict[str, str]] = {
+    "greenhouse": {"hostile": "hostile_greenhouse.json"},
+}
 
 
 def clone_items(items: list[dict[str, Any]], n: int, id_key: str, title_key: str
@@ -208,11 +214,12 @@ class BoardServer:
         return f.scale if f else 0
 
     async def _greenhouse(self, request: web.Request) -> web.StreamResponse:
-        n = self._scale(request.match_info["token"])
+        token = request.match_info["token"]
+        name = VARIANTS["greenhouse"].get(token, "greenhouse_jobs_content.json")
+        n = self._scale(token)
         if not n:
-            return await self._serve(request, self._raw("greenhouse_jobs_content.json"),
-                                     "application/json")
-        doc = self._json("greenhouse_jobs_content.json")
+            return await self._serve(request, self._raw(name), "application/json")
+        doc = self._json(name)
         doc["jobs"] = clone_items(doc["jobs"], n, "id", "title")
         doc.setdefault("meta", {})["total"] = n
         return await self._serve(request, json.dumps(doc).encode(), "application/json")

@@ -1,8 +1,9 @@
 """The spec's posting filters (`spec.filters`), compiled once and applied to each posting.
 
 Semantics:
-- titles, locations, departments: regular expressions matched with `re.search` (write `(?i)`
-  for case-insensitive). An empty include list admits everything; a value is admitted when it
+- titles, locations, departments: RE2 regular expressions (Python's syntax without lookaround
+  and backreferences, linear time) searched anywhere in the text (write `(?i)` for
+  case-insensitive). An empty include list admits everything; a value is admitted when it
   matches some include pattern and no exclude pattern.
 - titles: the title must be admitted.
 - locations: at least one of the posting's locations must be admitted (a posting in "Berlin"
@@ -18,13 +19,12 @@ Semantics:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobscrape.api.patterns import PATTERN_FIELDS, validate_patterns
+from jobscrape.api.patterns import PATTERN_FIELDS, Pattern, compile_pattern, validate_patterns
 from jobscrape.api.vocabulary import REMOTE_FILTERS
 from jobscrape.postings import Posting, Remote
 
@@ -33,8 +33,8 @@ from jobscrape.postings import Posting, Remote
 class PatternRule:
     """Include and exclude patterns for one field."""
 
-    include: tuple[re.Pattern[str], ...] = ()
-    exclude: tuple[re.Pattern[str], ...] = ()
+    include: tuple[Pattern, ...] = ()
+    exclude: tuple[Pattern, ...] = ()
 
     def admits(self, value: str) -> bool:
         """True when value matches some include pattern (or there are none) and no exclude."""
@@ -122,6 +122,6 @@ def _rule(spec: Any) -> PatternRule:
     if spec is None:
         return PatternRule()
     return PatternRule(
-        include=tuple(re.compile(p) for p in getattr(spec, "include", None) or []),
-        exclude=tuple(re.compile(p) for p in getattr(spec, "exclude", None) or []),
+        include=tuple(compile_pattern(p) for p in getattr(spec, "include", None) or []),
+        exclude=tuple(compile_pattern(p) for p in getattr(spec, "exclude", None) or []),
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
 
 class Remote(enum.StrEnum):
@@ -143,3 +145,87 @@ def with_hash(p: Posting) -> Posting:
     """The same posting with its content_hash filled in."""
     object.__setattr__(p, "content_hash", content_hash(p))
     return p
+
+
+# ----------------------------------------------------------------------------- board data is data
+# Everything a board sends is untrusted text: it must never reach a terminal as an escape
+# sequence, nor a reader as a link to anything but a web page. build_posting applies these rules
+# to every field (sanitised); output formats add their own escaping on top.
+
+# ANSI/ECMA-48 escape sequences, 7-bit (ESC ...) and 8-bit (C1) forms: strings (OSC, DCS, SOS,
+# PM, APC: up to BEL or ST, or to the end when unterminated), CSI sequences, two-character ones.
+_ESCAPES = re.compile(
+    r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|\x1b[ -/]*[0-~]?"
+)
+# C0 controls, DEL and C1 controls.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1f\x85]+")
+_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but \t and \n
+
+
+def strip_escapes(text: str) -> str:
+    """The text without terminal escape sequences (CSI such as "\\x1b[2J", OSC such as
+    "\\x1b]8;;http://x\\x07" with its payload, and the other ESC and C1 sequences)."""
+    return _ESCAPES.sub("", text)
+
+
+def strip_controls(text: str) -> str:
+    """The text without any control character (C0, DEL, C1), line breaks and tabs included."""
+    return _CONTROLS.sub("", text)
+
+
+def clean_line(text: str) -> str:
+    """A one-line field (title, company, location...): escape sequences dropped, line breaks
+    and tabs turned into one space, every other control character dropped, ends stripped."""
+    return strip_controls(_LINE_BREAKS.sub(" ", strip_escapes(text))).strip()
+
+
+def clean_text(text: str) -> str:
+    """A multi-line field (descriptions): escape sequences and control characters dropped,
+    except line feeds and tabs."""
+    return _TEXT_CONTROLS.sub("", strip_escapes(text))
+
+
+def safe_url(value: str | None) -> str | None:
+    """The value when it is an absolute http(s) URL with a host and no white space or control
+    character in it; None otherwise (javascript:, data:, file:, relative or broken links)."""
+    if not value:
+        return None
+    url = value.strip()
+    if not url or any(c.isspace() or _CONTROLS.match(c) for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
+def _optional_line(value: str | None) -> str | None:
+    return (clean_line(value) or None) if isinstance(value, str) else None
+
+
+def sanitised(p: Posting) -> Posting:
+    """The posting with the rules above applied to every text and link field from the board.
+
+    id, source_id and board are left as they are: build_posting cleans the source id before
+    deriving the id, and the board name comes from the spec. The content_hash is not updated.
+    """
+    locations: dict[str, None] = {}
+    for loc in p.locations:
+        if text := clean_line(loc):
+            locations.setdefault(text)
+    return replace(
+        p,
+        title=clean_line(p.title),
+        url=safe_url(p.url), apply_url=safe_url(p.apply_url),
+        company=_optional_line(p.company), department=_optional_line(p.department),
+        locations=tuple(locations),
+        description_html=clean_text(p.description_html),
+        description_text=clean_text(p.description_text),
+    )

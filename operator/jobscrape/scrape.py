@@ -15,9 +15,12 @@ import yaml
 
 from jobscrape.api.vocabulary import BOARD_TYPES, OK_STATES, URL_TYPES
 from jobscrape.boards.base import BoardRef
+from jobscrape.postings import clean_line
 from jobscrape.runner.main import allow_private_default
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from jobscrape.runner.fetch import BoardFetch
 
 
@@ -79,6 +82,27 @@ CSV_FIELDS = ("id", "board", "title", "company", "department", "locations", "rem
               "posted_at", "url", "apply_url", "new")
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet reads as text: a string starting with = + - @ tab or CR
+    gets a single quote in front (OWASP); other values are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def table_cell(value: object) -> Text:
+    """A table cell holding the value as plain text: no rich markup is parsed ("[/]",
+    "[m/w/d]" print as they are) and no escape sequence or control character reaches the
+    terminal (postings stored by older versions may still hold them)."""
+    from rich.text import Text
+
+    return Text(clean_line(str(value)))
+
+
 def _row(d: dict[str, Any], new: bool) -> dict[str, Any]:
     sal = d.get("salary") or {}
     return {"id": d["id"], "board": d["board"], "title": d["title"],
@@ -103,7 +127,7 @@ def render(postings: list[dict[str, Any]], new_ids: set[str], fmt: str) -> str:
         w = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
         w.writeheader()
         for p in postings:
-            w.writerow(_row(p, p["id"] in new_ids))
+            w.writerow({k: csv_cell(v) for k, v in _row(p, p["id"] in new_ids).items()})
         return buf.getvalue()
     from rich.console import Console
     from rich.table import Table
@@ -112,9 +136,10 @@ def render(postings: list[dict[str, Any]], new_ids: set[str], fmt: str) -> str:
     for col in ("", "board", "title", "company", "location", "remote", "posted"):
         table.add_column(col, overflow="fold")
     for p in postings:
-        table.add_row("new" if p["id"] in new_ids else "", p["board"], p["title"],
-                      p.get("company") or "", "; ".join(p.get("locations") or [])[:40],
-                      str(p.get("remote")), (p.get("posted_at") or "")[:10])
+        cells = ("new" if p["id"] in new_ids else "", p["board"], p["title"],
+                 p.get("company") or "", "; ".join(p.get("locations") or [])[:40],
+                 p.get("remote"), (p.get("posted_at") or "")[:10])
+        table.add_row(*map(table_cell, cells))
     out = io.StringIO()
     Console(file=out, width=160, force_terminal=False).print(table)
     return out.getvalue()

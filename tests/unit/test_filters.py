@@ -148,7 +148,7 @@ def test_validate_patterns_reports_each_bad_regex_with_its_path() -> None:
     ]
     assert "invalid regular expression '(unclosed'" in problems[0][1]
     assert "missing )" in problems[0][1]
-    assert "bad character range" in problems[1][1]
+    assert "invalid character class range" in problems[1][1]
     assert problems[2][1] == "must be a string, got int"
 
 
@@ -164,3 +164,16 @@ def test_compile_rejects_bad_values_naming_the_field() -> None:
         compile_filters(Filters(remote="sometimes"))
     with pytest.raises(ValueError, match=r"spec\.filters\.maxAgeDays: -1"):
         compile_filters(Filters(max_age_days=-1))
+
+
+def test_patterns_are_re2_so_no_pattern_can_hang_a_run() -> None:
+    # exponential for Python's backtracking `re` (this test would not finish), linear in RE2
+    keep = compile_filters(Filters(titles=Patterns(include=["(a+)+$"])))
+    hostile = "a" * 100_000 + "!"
+    assert keep(posting(title=hostile), NOW) is False
+    assert keep(posting(title="aaa"), NOW) is True
+    # what RE2 cannot do is refused up front, naming the field and why
+    problems = validate_patterns(Filters(titles=Patterns(include=["(?=x)a", r"(a)\1"])))
+    assert [p for p, _ in problems] == ["spec.filters.titles.include[0]",
+                                        "spec.filters.titles.include[1]"]
+    assert "RE2 syntax" in problems[0][1] and "(?=" in problems[0][1]

@@ -168,7 +168,8 @@ class Board(ApiModel):
 
 
 class PatternFilter(ApiModel):
-    """Regular expressions (Python syntax, searched anywhere in the text)."""
+    """Regular expressions (RE2: Python's syntax without lookaround and backreferences,
+    matched in linear time), searched anywhere in the text."""
 
     include: list[Regex] = Field(default_factory=list, max_length=50,
                                  json_schema_extra={"items": {"type": "string",

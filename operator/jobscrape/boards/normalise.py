@@ -26,7 +26,9 @@ from jobscrape.postings import (
     Remote,
     Salary,
     SalaryPeriod,
+    clean_line,
     posting_id,
+    sanitised,
     with_hash,
 )
 
@@ -118,16 +120,19 @@ def build_posting(
     """The Posting with its stable id, trimmed title and content_hash set.
 
     The id uses the board's token, or its name when the board has no token (jsonld, feed).
+    Board data is data: every text field is cleaned of escape sequences and control characters
+    and links other than absolute http(s) URLs are dropped (postings.sanitised).
     """
+    source_id = clean_line(source_id)
     posting = Posting(
         id=posting_id(board_type, board.token or board.name, source_id),
         board=board.name,
         board_type=board_type,
         source_id=source_id,
-        title=title.strip(),
+        title=title,
         **fields,
     )
-    return with_hash(posting)
+    return with_hash(sanitised(posting))
 
 
 # ----------------------------------------------------------------------------- HTML and text
