@@ -165,7 +165,7 @@ def test_names_follow_the_release(helm):
     assert binding["spec"]["policyName"] == vap["metadata"]["name"]
     assert binding["spec"]["paramRef"] == {"name": "one-jobscrape-runner-policy",
                                            "namespace": "ops",
-                                           "parameterNotFoundAction": "Deny"}
+                                           "parameterNotFoundAction": "Allow"}
     messages = " ".join(v.get("message", "") + v.get("messageExpression", "")
                         for v in vap["spec"]["validations"])
     assert "ops/one-jobscrape-runner-policy" in messages and "jobscrape-system" not in messages

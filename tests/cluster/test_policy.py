@@ -340,3 +340,21 @@ def test_runner_shaped_job_in_any_namespace_is_still_allowed(op_api):
     (documented in the README)."""
     name = f"runner-{uuid.uuid4().hex[:6]}"
     assert job_admitted(op_api, "kube-system", restricted_job(name, RUNNER_IMAGE))
+
+
+def test_a_missing_configmap_blocks_nobody_else(cluster, op_api, namespace):
+    """A binding whose parameters are missing is resolved before matchConditions: with
+    parameterNotFoundAction Deny it would refuse every ServiceAccount, Job and RBAC write in
+    the cluster (seen when a release was uninstalled). Allow keeps the cluster working."""
+    core = client.CoreV1Api(cluster.api)
+    core.delete_namespaced_config_map("jobscrape-runner-policy", "jobscrape-system")
+    try:
+        def admin_can_write() -> bool:
+            core.create_namespaced_service_account(namespace, {"metadata": {"name": "app"}},
+                                                   dry_run="All")
+            client.BatchV1Api(cluster.api).create_namespaced_job(
+                namespace, _runner_job("admin-job", "registry.example/any:1"), dry_run="All")
+            return True
+        wait_for(admin_can_write, timeout=30, what="writes of others to pass without params")
+    finally:
+        install_runner_policy(cluster, RUNNER_IMAGE)
