@@ -9,6 +9,7 @@ from kubernetes import client
 from jobscrape.controller import naming
 from jobscrape_dev.boardserver import BoardServer
 
+from test_operator import _events
 from waiting import wait_for
 
 pytestmark = pytest.mark.cluster
@@ -37,11 +38,6 @@ def _failed_run_now_job(cluster, ns, value) -> str:
             return job.metadata.name
         return None
     return wait_for(failed, timeout=150, interval=1, what=f"run-now Job {value!r} to fail")
-
-
-def _events(cluster, ns, reason):
-    return [e for e in client.CoreV1Api(cluster.api).list_namespaced_event(ns).items
-            if e.reason == reason]
 
 
 def test_a_failed_run_counts_once_although_its_job_retried(cluster, operator, namespace,

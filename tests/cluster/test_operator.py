@@ -41,9 +41,10 @@ def _ready(cluster, ns, name, status="True", reason=None):
     return wait_for(check, timeout=30, what=f"{ns}/{name} Ready={status}")
 
 
-def _events(cluster, ns, reason):
+def _events(cluster, ns, reason=None):
+    """Events of a namespace, of one reason or (None) all."""
     return [e for e in client.CoreV1Api(cluster.api).list_namespaced_event(ns).items
-            if e.reason == reason]
+            if reason is None or e.reason == reason]
 
 
 def test_create_makes_cronjob_rbac_claim_and_status(cluster, operator, namespace):

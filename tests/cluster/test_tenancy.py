@@ -12,7 +12,7 @@ from kubernetes import client
 from jobscrape_dev.devcluster import processes
 
 from conftest import RUNNER_IMAGE, audit_lines, audit_writes, start_operator
-from test_operator import _source
+from test_operator import _events, _source
 from waiting import wait_for
 
 pytestmark = pytest.mark.cluster
@@ -30,11 +30,6 @@ def _ready(cluster, ns, name, status="True", reason=None, timeout=30):
             return c
         return None
     return wait_for(check, timeout=timeout, what=f"{ns}/{name} Ready={status} {reason or ''}")
-
-
-def _events(cluster, ns, reason=None):
-    return [e for e in client.CoreV1Api(cluster.api).list_namespaced_event(ns).items
-            if reason is None or e.reason == reason]
 
 
 def test_tenant_cannot_pick_image_resources_or_foreign_secrets(cluster, operator, namespace,

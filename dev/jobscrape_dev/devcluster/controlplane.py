@@ -251,35 +251,26 @@ class ControlPlane:
                 raise ControlPlaneError(f"{name} exited with code {proc.returncode}:\n{tail}")
 
     def _wait_ready(self, deadline: float) -> None:
-        with self.admin_client(timeout=2.0) as c:
-            while True:
-                self._check_alive()
-                try:
-                    if c.get("/readyz").status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise ControlPlaneError(
-                        "kube-apiserver not ready in time:\n"
-                        + processes.tail(self.log_path("kube-apiserver"))
-                    )
-                time.sleep(0.2)
+        """The API server answers /readyz."""
+        self._wait_for("/readyz", "kube-apiserver", "ready", deadline)
 
     def _wait_controllers(self, deadline: float) -> None:
         """The serviceaccount controller creating `default` in `default` shows the KCM works."""
+        self._wait_for("/api/v1/namespaces/default/serviceaccounts/default",
+                       "kube-controller-manager", "working", deadline)
+
+    def _wait_for(self, path: str, component: str, what: str, deadline: float) -> None:
+        """Poll GET `path` as admin until it answers 200; ControlPlaneError with the tail of
+        `component`'s log when a child died or the deadline passed."""
         with self.admin_client(timeout=2.0) as c:
             while True:
                 self._check_alive()
                 try:
-                    r = c.get("/api/v1/namespaces/default/serviceaccounts/default")
-                    if r.status_code == 200:
+                    if c.get(path).status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    raise ControlPlaneError(
-                        "kube-controller-manager not working in time:\n"
-                        + processes.tail(self.log_path("kube-controller-manager"))
-                    )
+                    raise ControlPlaneError(f"{component} not {what} in time:\n"
+                                            + processes.tail(self.log_path(component)))
                 time.sleep(0.2)

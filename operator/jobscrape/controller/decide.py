@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from kubernetes.utils import parse_quantity
+
 from jobscrape.api import schedule
 from jobscrape.api.status import Condition, JobSourceStatus, wire, wire_conditions
 from jobscrape.controller import conditions
@@ -185,8 +187,6 @@ class ClaimChanges:
 
 def claim_changes(live: dict[str, Any], want: dict[str, Any], uid: str) -> ClaimChanges:
     """Owner reference following whenDeleted both ways (other owners kept), and the size."""
-    from kubernetes.utils import parse_quantity
-
     have_refs = list((live.get("metadata") or {}).get("ownerReferences") or [])
     want_refs = [r for r in want["metadata"].get("ownerReferences") or [] if r.get("uid") == uid]
     others = [r for r in have_refs if r.get("uid") != uid]
