@@ -8,7 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(prometheus)
+# prometheus: promtool and the server of the monitoring tests; postgresql: the store tests' server;
+# the Pub/Sub emulator (Java 17): the Pub/Sub tests (from Google's apt repository, set up on
+# these machines)
+APT_PACKAGES=(prometheus postgresql openjdk-17-jre-headless google-cloud-cli-pubsub-emulator)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

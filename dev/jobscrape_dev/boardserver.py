@@ -20,6 +20,7 @@ import hashlib
 import json
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,9 @@ class BoardServer:
     unknown: set[str] = field(default_factory=lambda: {"no-such-board", "unknown"})
     faults: dict[str, Fault] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
+    #: greenhouse token -> a function that edits the board's JSON document before it is
+    #: served (tests change, add and remove postings between runs)
+    edits: dict[str, Callable[[dict[str, Any]], None]] = field(default_factory=dict)
     in_flight: int = 0
     max_in_flight: int = 0
     _runner: web.AppRunner | None = None
@@ -217,11 +221,14 @@ class BoardServer:
         token = request.match_info["token"]
         name = VARIANTS["greenhouse"].get(token, "greenhouse_jobs_content.json")
         n = self._scale(token)
-        if not n:
+        if not n and token not in self.edits:
             return await self._serve(request, self._raw(name), "application/json")
         doc = self._json(name)
-        doc["jobs"] = clone_items(doc["jobs"], n, "id", "title")
-        doc.setdefault("meta", {})["total"] = n
+        if n:
+            doc["jobs"] = clone_items(doc["jobs"], n, "id", "title")
+            doc.setdefault("meta", {})["total"] = n
+        if token in self.edits:
+            self.edits[token](doc)
         return await self._serve(request, json.dumps(doc).encode(), "application/json")
 
     async def _lever(self, request: web.Request) -> web.StreamResponse:

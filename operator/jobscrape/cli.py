@@ -22,6 +22,10 @@ SUBCOMMANDS = (
     ("run", "one scrape run for a JobSource (what the CronJob pod runs)", "jobscrape.runner.main"),
     ("scrape", "scrape boards locally and print the postings", "jobscrape.scrape"),
     ("status", "print the sources' last runs, postings and next runs", "jobscrape.statuscmd"),
+    ("postings", "print the postings of a store (SQLite file or PostgreSQL)",
+     "jobscrape.postingscmd"),
+    ("deliver", "deliver a JobSource's pending notifications now",
+     "jobscrape.runner.delivercmd"),
 )
 
 

@@ -24,6 +24,7 @@ _PATHS = {
     ("v1", "ServiceAccount"): "/api/v1/namespaces/{ns}/serviceaccounts",
     ("v1", "PersistentVolumeClaim"): "/api/v1/namespaces/{ns}/persistentvolumeclaims",
     ("v1", "Event"): "/api/v1/namespaces/{ns}/events",
+    ("v1", "Secret"): "/api/v1/namespaces/{ns}/secrets",  # `jobscrape deliver` only
     ("batch/v1", "CronJob"): "/apis/batch/v1/namespaces/{ns}/cronjobs",
     ("batch/v1", "Job"): "/apis/batch/v1/namespaces/{ns}/jobs",
     ("rbac.authorization.k8s.io/v1", "Role"):

@@ -147,6 +147,43 @@ def with_hash(p: Posting) -> Posting:
     return p
 
 
+
+class ChangeKind(enum.StrEnum):
+    """What happened to a posting in a run."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    REMOVED = "removed"
+
+
+def idempotency_key(source: str, board: str, posting_id_: str, content_hash_: str,
+                    kind: str, run_id: str) -> str:
+    """The key a consumer de-duplicates a change on: the same for every delivery of one change
+    (it is stored with the outbox row), different for any two changes, including a posting that
+    is removed, reappears unchanged and is removed again (the run id tells those apart)."""
+    raw = "\0".join((source, board, posting_id_, content_hash_, kind, run_id))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change of one posting, as the outbox keeps it for one notification target.
+
+    `seq` orders the outbox of a source and names the row when it is marked sent or failed;
+    `posting` is the posting as it was at the change (the last stored version for `removed`).
+    """
+
+    seq: int
+    target: str
+    kind: ChangeKind
+    source: str
+    board: str
+    posting: Posting
+    idempotency_key: str
+    created_at: datetime
+    attempts: int = 0
+
+
 # ----------------------------------------------------------------------------- board data is data
 # Everything a board sends is untrusted text: it must never reach a terminal as an escape
 # sequence, nor a reader as a link to anything but a web page. build_posting applies these rules

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,12 +12,10 @@ import yaml
 
 from jobscrape.api.vocabulary import BOARD_TYPES, OK_STATES, URL_TYPES
 from jobscrape.boards.base import BoardRef
-from jobscrape.postings import clean_line
+from jobscrape.output import POSTING_FIELDS, posting_row, render_records
 from jobscrape.runner.main import allow_private_default
 
 if TYPE_CHECKING:
-    from rich.text import Text
-
     from jobscrape.runner.fetch import BoardFetch
 
 
@@ -77,72 +72,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress display")
 
 
-CSV_FIELDS = ("id", "board", "title", "company", "department", "locations", "remote",
-              "employment_type", "salary_min", "salary_max", "salary_currency", "salary_period",
-              "posted_at", "url", "apply_url", "new")
-
-
-#: What makes a spreadsheet read a cell as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> object:
-    """A CSV cell that a spreadsheet reads as text: a string starting with = + - @ tab or CR
-    gets a single quote in front (OWASP); other values are unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def table_cell(value: object) -> Text:
-    """A table cell holding the value as plain text: no rich markup is parsed ("[/]",
-    "[m/w/d]" print as they are) and no escape sequence or control character reaches the
-    terminal (postings stored by older versions may still hold them)."""
-    from rich.text import Text
-
-    return Text(clean_line(str(value)))
-
-
-def _row(d: dict[str, Any], new: bool) -> dict[str, Any]:
-    sal = d.get("salary") or {}
-    return {"id": d["id"], "board": d["board"], "title": d["title"],
-            "company": d.get("company") or "", "department": d.get("department") or "",
-            "locations": "; ".join(d.get("locations") or []), "remote": d.get("remote"),
-            "employment_type": d.get("employment_type"), "salary_min": sal.get("min"),
-            "salary_max": sal.get("max"), "salary_currency": sal.get("currency"),
-            "salary_period": sal.get("period"), "posted_at": d.get("posted_at") or "",
-            "url": d.get("url") or "", "apply_url": d.get("apply_url") or "", "new": new}
+CSV_FIELDS = (*POSTING_FIELDS, "new")
+TABLE_COLUMNS = (("", "new"), ("board", "board"), ("title", "title"), ("company", "company"),
+                 ("location", "locations"), ("remote", "remote"), ("posted", "posted_at"))
 
 
 def render(postings: list[dict[str, Any]], new_ids: set[str], fmt: str) -> str:
     """The postings in the chosen output format."""
-    if fmt == "json":
-        return json.dumps([dict(p, new=p["id"] in new_ids) for p in postings], indent=2,
-                          ensure_ascii=False) + "\n"
-    if fmt == "jsonl":
-        return "".join(json.dumps(dict(p, new=p["id"] in new_ids), ensure_ascii=False) + "\n"
-                       for p in postings)
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
-        w.writeheader()
-        for p in postings:
-            w.writerow({k: csv_cell(v) for k, v in _row(p, p["id"] in new_ids).items()})
-        return buf.getvalue()
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{len(postings)} postings ({len(new_ids)} new)")
-    for col in ("", "board", "title", "company", "location", "remote", "posted"):
-        table.add_column(col, overflow="fold")
-    for p in postings:
-        cells = ("new" if p["id"] in new_ids else "", p["board"], p["title"],
-                 p.get("company") or "", "; ".join(p.get("locations") or [])[:40],
-                 p.get("remote"), (p.get("posted_at") or "")[:10])
-        table.add_row(*map(table_cell, cells))
-    out = io.StringIO()
-    Console(file=out, width=160, force_terminal=False).print(table)
-    return out.getvalue()
+    if fmt in ("json", "jsonl"):
+        return render_records([dict(p, new=p["id"] in new_ids) for p in postings], fmt)
+    rows = [dict(posting_row(p), new=p["id"] in new_ids) for p in postings]
+    if fmt == "table":
+        for r in rows:
+            r["new"] = "new" if r["new"] else ""
+            r["locations"] = r["locations"][:40]
+            r["posted_at"] = (r["posted_at"] or "")[:10]
+    return render_records(rows, fmt, CSV_FIELDS, TABLE_COLUMNS,
+                          f"{len(postings)} postings ({len(new_ids)} new)")
 
 
 def run(args: argparse.Namespace) -> int:

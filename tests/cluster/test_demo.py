@@ -24,3 +24,7 @@ def test_demo_once_prints_jobsources_and_postings():
     assert row[10] == "PartiallyFailed" and row[12:14] == ["True", "False"]
     assert "17 postings (17 new)" in out.stdout
     assert "Account Executive, Majors" in out.stdout
+    # the demo's Discord-style webhook got every posting once, as new; the second run nothing
+    new = [line for line in lines if line.startswith("  New: ")]
+    assert len(new) == 17 and any("Account Executive, Majors" in line for line in new)
+    assert "second run: 0 new postings, 0 messages to the webhook" in out.stdout

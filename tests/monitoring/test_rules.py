@@ -29,7 +29,7 @@ def test_promtool_check_rules(tmp_path):
     out = subprocess.run([_promtool(), "check", "rules", str(_rules_file(tmp_path))],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "4 rules found" in out.stdout
+    assert "6 rules found" in out.stdout
 
 
 def test_promtool_rule_unit_tests(tmp_path):

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from jobscrape.boards import greenhouse
 from jobscrape.boards.base import BoardRef
 from jobscrape.boards.normalise import build_posting
+from jobscrape.output import csv_cell, table_cell
 from jobscrape.postings import clean_line, clean_text, safe_url, strip_controls, strip_escapes
-from jobscrape.scrape import csv_cell, render, table_cell
+from jobscrape.scrape import render
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but \t and \n

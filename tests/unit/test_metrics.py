@@ -91,3 +91,23 @@ def test_registry_serves_exactly_the_metric_table():
         for s in fam.samples:
             if s.name == m.name:
                 assert set(s.labels) == set(m.labels), m.name
+
+
+def test_notify_series_per_target():
+    body = {**BODY, "status": {**BODY["status"], "notify": [
+        {"name": "hook", "delivered": 12, "pending": 3, "dead": 1,
+         "oldestPendingTime": "2026-11-24T05:00:00Z"},
+        {"name": "bus", "delivered": 15, "pending": 0, "dead": 0}]}}
+    m = _by_name(source_samples(body, NOW))
+    hook, bus = ("jobs", "platform", "hook"), ("jobs", "platform", "bus")
+    assert m["jobscrape_notify_pending"] == {hook: 3, bus: 0}
+    assert m["jobscrape_notify_delivered_total"] == {hook: 12, bus: 15}
+    assert m["jobscrape_notify_dead"] == {hook: 1, bus: 0}
+    assert m["jobscrape_notify_oldest_pending_timestamp_seconds"] == {
+        hook: datetime(2026, 11, 24, 5, tzinfo=UTC).timestamp()}
+    metrics = make_metrics()
+    metrics.sources.update(body)
+    text = generate_latest(metrics.registry).decode()
+    assert "# TYPE jobscrape_notify_delivered_total counter" in text
+    assert ('jobscrape_notify_delivered_total{jobsource="platform",namespace="jobs",'
+            'target="hook"} 12.0') in text

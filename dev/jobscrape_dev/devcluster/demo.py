@@ -31,6 +31,7 @@ NAMESPACE = "demo"
 SOURCE = "fixture-boards"
 KUBECONFIG_COPY = Path("/tmp/jobscrape-demo.kubeconfig")
 DEMO_IMAGE = "ghcr.io/jobscrape/jobscrape:demo"
+HOOK_SECRET = "jobscrape-demo-hooks"
 
 
 def demo_source(board_url: str) -> dict[str, Any]:
@@ -59,6 +60,9 @@ def demo_source(board_url: str) -> dict[str, Any]:
             "metadata": {"name": SOURCE, "namespace": NAMESPACE,
                          "annotations": {"jobscrape.io/run-now": "demo-start"}},
             "spec": {"schedule": "*/5 * * * *", "boards": boards,
+                     "notify": [{"name": "team-chat", "webhook": {
+                         "format": "discord",
+                         "urlSecretRef": {"name": HOOK_SECRET, "key": "discord"}}}],
                      "run": {"requestsPerSecondPerHost": 50}}}
 
 
@@ -80,12 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from jobscrape_dev.boardserver import BoardServer
+    from jobscrape_dev.receiver import WebhookReceiver
 
     t0 = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     cp = ControlPlane().start()
     server = BoardServer(host="127.0.0.1", port=0)
     server.start()
+    chat = WebhookReceiver().start()  # stands in for a Discord channel's webhook
     op: subprocess.Popen[bytes] | None = None
     try:
         print(f"control plane up in {cp.started_seconds:.1f}s (kube-apiserver {cp.server})",
@@ -117,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
                               "--allow-private-networks",
                               f"--runner-image={DEMO_IMAGE}"],
                              cp.log_path("operator"))
-        client.CoreV1Api(api).create_namespace(
-            client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
+        core = client.CoreV1Api(api)
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
+        core.create_namespaced_secret(NAMESPACE, client.V1Secret(
+            metadata=client.V1ObjectMeta(name=HOOK_SECRET),
+            string_data={"discord": chat.hook_url("/api/webhooks/demo/token")}))
         co = client.CustomObjectsApi(api)
         co.create_namespaced_custom_object(contract.GROUP, contract.VERSION, NAMESPACE,
                                            contract.PLURAL, demo_source(server.url))
@@ -145,6 +154,20 @@ def main(argv: list[str] | None = None) -> int:
         print("$ kubectl get jsrc -n demo -o wide")
         print(_kubectl(cp.kubeconfig, "get", "jsrc", "-n", NAMESPACE, "-o", "wide"))
         _print_postings(state)
+        print(f"$ # the Discord-style messages the webhook receiver got ({chat.url})")
+        print(render_discord(chat.requests))
+        chat.clear()
+        before = status["lastRun"].get("completionTime")
+        co.patch_namespaced_custom_object(contract.GROUP, contract.VERSION, NAMESPACE,
+                                          contract.PLURAL, SOURCE, {"metadata": {
+                                              "annotations": {"jobscrape.io/run-now":
+                                                              "demo-second"}}})
+        second = _wait_run(co, before, args.timeout)
+        if second is None:
+            print("the second run did not finish in time; logs:", cp.workdir / "logs")
+            return 1
+        print(f"second run: {second['lastRun'].get('created', 0)} new postings, "
+              f"{len(chat.requests)} messages to the webhook (nothing changed, nothing sent)\n")
         lines = cp.log_path("operator").read_text(errors="replace").splitlines()
         print(f"operator log so far: {len(lines)} lines ({cp.log_path('operator')})")
         if args.once:
@@ -162,7 +185,35 @@ def main(argv: list[str] | None = None) -> int:
         if op is not None:
             processes.stop(op)
         server.stop()
+        chat.stop()
         cp.stop()
+
+
+def _wait_run(co: client.CustomObjectsApi, before: str | None, timeout: float
+              ) -> dict[str, Any] | None:
+    """The source's status once a run newer than `before` finished; None after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = co.get_namespaced_custom_object(contract.GROUP, contract.VERSION, NAMESPACE,
+                                             contract.PLURAL, SOURCE).get("status") or {}
+        done = st.get("lastRun", {}).get("completionTime")
+        if done and done != before:
+            return st
+        time.sleep(1)
+    return None
+
+
+def render_discord(requests: list[Any]) -> str:
+    """The embeds the receiver got, one line each: kind and title, company, board."""
+    lines = []
+    for n, r in enumerate(requests, 1):
+        embeds = (r.json or {}).get("embeds", [])
+        lines.append(f"message {n}: {len(embeds)} embeds")
+        for e in embeds:
+            fields = {f["name"]: f["value"] for f in e.get("fields", [])}
+            lines.append(f"  {e.get('title', '')}  |  {fields.get('Company', '-')}  |  "
+                         f"board {fields.get('Board', '-')}")
+    return "\n".join(lines or ["(no messages)"]) + "\n"
 
 
 def _print_postings(executor_state: Path) -> None:

@@ -3,6 +3,8 @@ the env names the operator sets on the runner's pod, and the paths it mounts the
 
 from __future__ import annotations
 
+import re
+
 GROUP = "jobscrape.io"
 VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
@@ -11,6 +13,18 @@ PLURAL = "jobsources"
 
 JOB_NAME_ENV = "JOBSCRAPE_JOB_NAME"  # the pod's Job (label batch.kubernetes.io/job-name)
 DSN_ENV = "JOBSCRAPE_POSTGRES_DSN"  # PostgreSQL DSN from spec.store.postgres.dsnSecretRef
+
+
+
+def webhook_url_env(notify_name: str) -> str:
+    """The env var that carries a webhook target's URL (from its Secret) into the runner."""
+    return "JOBSCRAPE_WEBHOOK_" + re.sub(r"[^A-Z0-9]", "_", notify_name.upper())
+
+
+def webhook_signing_key_env(notify_name: str) -> str:
+    """The env var that carries a json webhook's signing key (from its Secret)."""
+    return "JOBSCRAPE_SIGNING_KEY_" + re.sub(r"[^A-Z0-9]", "_", notify_name.upper())
+
 
 STORE_MOUNT = "/var/lib/jobscrape"  # the SQLite store's volume
 TMP_MOUNT = "/tmp"  # writable scratch space (the root filesystem is read-only)

@@ -247,22 +247,38 @@ class WebhookTarget(ApiModel):
     url_secret_ref: SecretKeyRef = Field(description="Secret key holding the webhook URL.")
     format: Literal["discord", "slack", "json"] = Field(
         "json", description="Payload format: discord, slack or json.")
+    signing_key_secret_ref: SecretKeyRef | None = Field(
+        None, description="json format only: Secret key holding an HMAC-SHA256 key; each "
+                          "request then carries X-Jobscrape-Signature: t=<unix time>,"
+                          "v1=<hex HMAC of '<t>.<body>'>.")
 
 
 class PubSubTarget(ApiModel):
-    """A Google Pub/Sub topic."""
+    """A Google Pub/Sub topic; credentials from Application Default Credentials (Workload
+    Identity), or the emulator at PUBSUB_EMULATOR_HOST."""
 
     topic: str = Field(min_length=1, max_length=255,
                        pattern=r"^projects/[^/]+/topics/[^/]+$",
                        description="Full topic name: projects/<project>/topics/<topic>.")
+    max_messages: int = Field(100, ge=1, le=1000,
+                              description="Batching: publish once this many messages wait.")
+    max_latency_seconds: float = Field(
+        0.05, ge=0, le=10, description="Batching: publish at the latest this long after the "
+                                       "first message of a batch.")
+    max_bytes: int = Field(1_000_000, ge=1000, le=9_000_000,
+                           description="Batching: publish once the batch has this many bytes.")
 
 
 class Notify(ApiModel):
-    """Where to send new, changed and removed postings: exactly one of webhook or pubsub."""
+    """Where to send new, changed and removed postings: exactly one of webhook or pubsub.
+    Delivery is at least once: every message carries an idempotency key to de-duplicate on."""
 
     model_config = ApiModel.model_config | {"json_schema_extra": {"x-kubernetes-validations": [
         _cel("(has(self.webhook) ? 1 : 0) + (has(self.pubsub) ? 1 : 0) == 1",
              "a notify target must set exactly one of webhook or pubsub"),
+        _cel("!has(self.webhook) || !has(self.webhook.signingKeySecretRef) || "
+             "self.webhook.format == 'json'",
+             "signingKeySecretRef is only for webhooks of format json", ".webhook"),
     ]}}
 
     name: str = Field(min_length=1, max_length=63, pattern=DNS_LABEL,
@@ -270,6 +286,15 @@ class Notify(ApiModel):
     events: list[Literal["created", "updated", "removed"]] = Field(
         default_factory=lambda: ["created", "updated", "removed"], min_length=1, max_length=3,
         description="Which changes to send: created, updated, removed.")
+    backfill: bool = Field(False, description="When the target is added to a source that "
+                                              "already has postings: false sends only changes "
+                                              "from then on; true also sends every open "
+                                              "posting once, as created.")
+    max_attempts: int = Field(12, ge=1, le=1000,
+                              description="A change that failed this many times is dead.")
+    max_age_hours: int = Field(72, ge=1, le=8760,
+                               description="A change not delivered within this many hours of "
+                                           "its run is dead.")
     webhook: WebhookTarget | None = Field(None, description="Send to a webhook.")
     pubsub: PubSubTarget | None = Field(None, description="Publish to a Pub/Sub topic.")
 
@@ -277,6 +302,8 @@ class Notify(ApiModel):
     def _exactly_one(self) -> Notify:
         if (self.webhook is None) == (self.pubsub is None):
             raise ValueError("set exactly one of webhook or pubsub")
+        if self.webhook and self.webhook.signing_key_secret_ref and self.webhook.format != "json":
+            raise ValueError("webhook.signingKeySecretRef is only for webhooks of format json")
         return self
 
 

@@ -68,6 +68,33 @@ class BoardStatus(ApiModel):
     message: str | None = Field(None, max_length=1024, description="Short reason, no secrets.")
 
 
+class NotifyStatus(ApiModel):
+    """Delivery to one notification target, as of the last run (or `jobscrape deliver`)."""
+
+    name: str = Field(max_length=63, description="The target's name.")
+    delivered: int | None = Field(None, description="Changes delivered, ever.")
+    pending: int | None = Field(None, description="Changes waiting to be delivered.")
+    dead: int | None = Field(None, description="Changes given up after the target's "
+                                               "maxAttempts or maxAgeHours; kept, never "
+                                               "dropped (`jobscrape deliver --retry-dead`).")
+    last_error: str | None = Field(None, max_length=256,
+                                   description="Why the last delivery failed; no secrets.")
+    last_delivery_time: str | None = Field(None, max_length=64, json_schema_extra={
+        "format": "date-time"}, description="When a change was last delivered.")
+    oldest_pending_time: str | None = Field(None, max_length=64, json_schema_extra={
+        "format": "date-time"}, description="When the oldest pending change was found.")
+
+
+class RecentPosting(ApiModel):
+    """A posting that a recent run found new."""
+
+    title: str = Field(max_length=256, description="Its title.")
+    board: str = Field(max_length=63, description="The board it is on.")
+    url: str | None = Field(None, max_length=2048, description="Its page (http or https).")
+    first_seen: str | None = Field(None, max_length=64, json_schema_extra={
+        "format": "date-time"}, description="When a run first found it.")
+
+
 class JobSourceStatus(ApiModel):
     """Observed state of a JobSource."""
 
@@ -97,6 +124,14 @@ class JobSourceStatus(ApiModel):
         json_schema_extra={"x-kubernetes-list-type": "map",
                            "x-kubernetes-list-map-keys": ["name"]},
         description="One entry per spec board.")
+    notify: list[NotifyStatus] = Field(
+        default_factory=list, max_length=20,
+        json_schema_extra={"x-kubernetes-list-type": "map",
+                           "x-kubernetes-list-map-keys": ["name"]},
+        description="One entry per notification target.")
+    recent_postings: list[RecentPosting] = Field(
+        default_factory=list, max_length=10,
+        description="The last 10 postings found new, newest first.")
 
     def condition(self, type_: str) -> Condition | None:
         """The condition of this type, if present."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,8 @@ from jobscrape.api.contract import (  # noqa: F401  (re-exported for controller 
     STORE_MOUNT,
     TMP_MOUNT,
     VERSION,
+    webhook_signing_key_env,
+    webhook_url_env,
 )
 from jobscrape.api.spec import JobSourceSpec
 from jobscrape.controller import naming
@@ -37,6 +38,7 @@ class OperatorOptions:
     allow_private_networks: bool = False
     image_pull_policy: str = "IfNotPresent"
     policy: RunnerPolicy = field(default_factory=RunnerPolicy)
+    runner_env: tuple[tuple[str, str], ...] = ()  # --runner-env: plain values for every pod
 
 
 @dataclass(frozen=True)
@@ -61,14 +63,10 @@ def _meta(name: str, src: SourceRef, owned: bool = True) -> Obj:
     return m
 
 
-def notify_env_name(notify_name: str) -> str:
-    """The env var that carries a webhook target's URL (from its Secret) into the runner."""
-    return "JOBSCRAPE_WEBHOOK_" + re.sub(r"[^A-Z0-9]", "_", notify_name.upper())
-
-
-def _runner_env(spec: JobSourceSpec) -> list[Obj]:
-    env: list[Obj] = [{"name": JOB_NAME_ENV, "valueFrom": {"fieldRef": {
-        "fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}}}]
+def _runner_env(spec: JobSourceSpec, opts: OperatorOptions) -> list[Obj]:
+    env: list[Obj] = [{"name": k, "value": v} for k, v in opts.runner_env]
+    env.append({"name": JOB_NAME_ENV, "valueFrom": {"fieldRef": {
+        "fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}}})
     if spec.store.postgres is not None:
         ref = spec.store.postgres.dsn_secret_ref
         env.append({"name": DSN_ENV, "valueFrom": {"secretKeyRef": {"name": ref.name,
@@ -76,8 +74,12 @@ def _runner_env(spec: JobSourceSpec) -> list[Obj]:
     for n in spec.notify or []:
         if n.webhook is not None:
             ref = n.webhook.url_secret_ref
-            env.append({"name": notify_env_name(n.name), "valueFrom": {
+            env.append({"name": webhook_url_env(n.name), "valueFrom": {
                 "secretKeyRef": {"name": ref.name, "key": ref.key}}})
+            key = n.webhook.signing_key_secret_ref
+            if key is not None:
+                env.append({"name": webhook_signing_key_env(n.name), "valueFrom": {
+                    "secretKeyRef": {"name": key.name, "key": key.key}}})
     return env
 
 
@@ -104,7 +106,7 @@ def pod_template(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> 
         "image": spec.run.image or opts.runner_image,
         "imagePullPolicy": opts.image_pull_policy,
         "args": runner_args(src, spec, opts),
-        "env": _runner_env(spec),
+        "env": _runner_env(spec, opts),
         "resources": runner_resources(spec, opts.policy),
         "securityContext": {
             "allowPrivilegeEscalation": False,

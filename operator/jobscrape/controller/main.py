@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 
 from jobscrape import logs
 from jobscrape.controller import naming
@@ -55,7 +56,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "JOBSCRAPE_SECRET_NAME_PREFIX", defaults.secret_name_prefix), metavar="PREFIX",
         help="JobSources may only reference Secrets whose names start with this ('' allows "
              "any Secret of their namespace)")
+    p.add_argument("--runner-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="an environment variable of every runner pod (repeatable), e.g. "
+                        "PUBSUB_EMULATOR_HOST=10.0.0.5:8085 or HTTPS_PROXY=...; names "
+                        "starting with JOBSCRAPE_ are the operator's own and refused")
     p.add_argument("--kubeconfig", default=None, help="default: $KUBECONFIG or in-cluster")
+
+
+def parse_runner_env(items: list[str]) -> tuple[tuple[str, str], ...]:
+    """--runner-env NAME=VALUE items as pairs; SystemExit naming the bad item otherwise."""
+    out = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise SystemExit(f"--runner-env {item.split('=')[0]!r}: give NAME=VALUE with a "
+                             "valid variable name")
+        if name.upper().startswith("JOBSCRAPE_"):
+            raise SystemExit(f"--runner-env {name}: JOBSCRAPE_ variables are set by the "
+                             "operator itself")
+        out.append((name, value))
+    return tuple(out)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     health = bind_address(args.health_bind_address, "--health-bind-address")
     rt.options = builders.OperatorOptions(
         runner_image=args.runner_image, allow_private_networks=args.allow_private_networks,
-        policy=runner_policy(args))
+        policy=runner_policy(args), runner_env=parse_runner_env(args.runner_env))
     kopf.run(
         standalone=args.peering is None,
         peering_name=args.peering,

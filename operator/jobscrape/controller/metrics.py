@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from jobscrape import __version__
@@ -25,6 +25,7 @@ from jobscrape.api.vocabulary import OK_STATES, RUN_RESULTS
 CHANGE_KINDS = ("created", "updated", "removed")
 SOURCE_LABELS = ("namespace", "jobsource")
 BOARD_LABELS = ("namespace", "jobsource", "board", "type")
+TARGET_LABELS = ("namespace", "jobsource", "target")
 RECONCILE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 MetricType = Literal["gauge", "counter", "histogram", "info"]
@@ -42,8 +43,9 @@ class Metric:
     per_source: bool = False
 
 
-def _source(name: str, help: str, labels: tuple[str, ...] = SOURCE_LABELS) -> Metric:
-    return Metric(name, "gauge", help, labels, per_source=True)
+def _source(name: str, help: str, labels: tuple[str, ...] = SOURCE_LABELS,
+            type_: MetricType = "gauge") -> Metric:
+    return Metric(name, type_, help, labels, per_source=True)
 
 
 METRICS: tuple[Metric, ...] = (
@@ -65,6 +67,15 @@ METRICS: tuple[Metric, ...] = (
             f"1 when the board's last fetch was {' or '.join(OK_STATES)}.", BOARD_LABELS),
     _source("jobscrape_board_consecutive_failures", "Runs in a row in which the board failed.",
             BOARD_LABELS),
+    _source("jobscrape_notify_pending", "Changes waiting to be delivered to a target.",
+            TARGET_LABELS),
+    _source("jobscrape_notify_delivered_total", "Changes delivered to a target.",
+            TARGET_LABELS, "counter"),
+    _source("jobscrape_notify_dead",
+            "Changes given up after the target's maxAttempts or maxAgeHours (kept in the "
+            "store; `jobscrape deliver --retry-dead` sends them again).", TARGET_LABELS),
+    _source("jobscrape_notify_oldest_pending_timestamp_seconds",
+            "Unix time the oldest change still pending for a target was found.", TARGET_LABELS),
     Metric("jobscrape_operator_reconcile_total", "counter",
            "Reconciles by result (success, error).", ("result",)),
     Metric("jobscrape_operator_reconcile_errors_total", "counter",
@@ -81,9 +92,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("jobscrape_build_info", "info", "Build information.", ("version",)),
 )
 METRIC_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
-#: The per-source gauges: name -> (help, labels).
-FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    m.name: (m.help, m.labels) for m in METRICS if m.per_source}
+#: The per-source series computed at scrape time.
+FAMILIES: tuple[Metric, ...] = tuple(m for m in METRICS if m.per_source)
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,13 @@ def source_samples(body: Mapping[str, Any], now: datetime) -> list[Sample]:
         add("jobscrape_board_postings", b.postings or 0, labels)
         add("jobscrape_board_up", 1.0 if b.state in OK_STATES else 0.0, labels)
         add("jobscrape_board_consecutive_failures", b.consecutive_failures or 0, labels)
+    for n in st.notify:
+        labels = (*key, n.name)
+        add("jobscrape_notify_pending", n.pending or 0, labels)
+        add("jobscrape_notify_delivered_total", n.delivered or 0, labels)
+        add("jobscrape_notify_dead", n.dead or 0, labels)
+        add("jobscrape_notify_oldest_pending_timestamp_seconds", _ts(n.oldest_pending_time),
+            labels)
     return out
 
 
@@ -166,12 +183,15 @@ class SourceIndex(Collector):
         with self._lock:
             return len(self._bodies)
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         with self._lock:
             bodies = list(self._bodies.values())
         now = datetime.now(UTC)
-        fams = {n: GaugeMetricFamily(n, doc, labels=list(lbl))
-                for n, (doc, lbl) in FAMILIES.items()}
+        fams: dict[str, GaugeMetricFamily | CounterMetricFamily] = {
+            m.name: (CounterMetricFamily(m.name.removesuffix("_total"), m.help,
+                                         labels=list(m.labels)) if m.type == "counter"
+                     else GaugeMetricFamily(m.name, m.help, labels=list(m.labels)))
+            for m in FAMILIES}
         for body in bodies:
             for s in source_samples(body, now):
                 fams[s.name].add_metric(list(s.labels), s.value)

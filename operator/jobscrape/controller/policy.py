@@ -90,6 +90,9 @@ def check_spec(spec: JobSourceSpec, policy: RunnerPolicy, runner_image: str
             if n.webhook is not None:
                 refs.append((f"spec.notify[{i}].webhook.urlSecretRef.name",
                              n.webhook.url_secret_ref.name))
+                if n.webhook.signing_key_secret_ref is not None:
+                    refs.append((f"spec.notify[{i}].webhook.signingKeySecretRef.name",
+                                 n.webhook.signing_key_secret_ref.name))
         errors += [FieldError(path, f"Secret {name!r} may not be used: the operator only "
                                     f"passes Secrets whose names start with {prefix!r}")
                    for path, name in refs if not name.startswith(prefix)]

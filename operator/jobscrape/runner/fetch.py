@@ -29,8 +29,8 @@ from jobscrape import PROJECT_URL, __version__
 from jobscrape.api.vocabulary import BoardState
 from jobscrape.boards.base import Adapter, BoardRef, ParseError
 from jobscrape.httpcache import Validators
+from jobscrape.netguard import BlockedAddress, check_url, host_of
 from jobscrape.postings import Posting
-from jobscrape.runner.netguard import BlockedAddress, check_url, host_of
 from jobscrape.runner.ratelimit import HostRateLimiter
 
 USER_AGENT = f"jobscrape/{__version__} (+{PROJECT_URL})"

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import logging
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from jobscrape.boards.base import BoardRef
@@ -14,7 +15,9 @@ from jobscrape.boards.base import BoardRef
 if TYPE_CHECKING:
     from jobscrape.kubeclient import Kube
     from jobscrape.runner.fetch import FetchOptions
+    from jobscrape.runner.pipeline import RunOutput
     from jobscrape.runner.report import RunSummary
+    from jobscrape.store import Store
 
 log = logging.getLogger("jobscrape.run")
 
@@ -52,15 +55,15 @@ def board_refs(spec: Any) -> list[BoardRef]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run once for the named JobSource; exit 0 unless every board failed (2: bad input)."""
+    """Run once for the named JobSource; exit 0 unless every board failed (2: bad input,
+    3: the store cannot be used)."""
     from jobscrape import logs
     from jobscrape.api import contract
     from jobscrape.api.validate import parse_spec, validate_spec
     from jobscrape.api.vocabulary import OK_STATES
     from jobscrape.kubeclient import Kube, load_api_client
     from jobscrape.runner import report
-    from jobscrape.runner.pipeline import run_once
-    from jobscrape.store import open_store
+    from jobscrape.store import StoreError, StoreLocked, open_store
 
     logs.configure(args.log_format)
     ctx = {"namespace": args.namespace, "jobsource": args.name}
@@ -73,13 +76,18 @@ def run(args: argparse.Namespace) -> int:
         for p in problems:
             log.error("invalid spec: %s: %s", p.path, p.message, extra=ctx)
         return 2
-    store = open_store(os.environ.get(contract.DSN_ENV) or args.store)
     try:
+        store = open_store(os.environ.get(contract.DSN_ENV) or args.store)
         store.migrate()
-        out = asyncio.run(run_once(
-            f"{args.namespace}/{args.name}", board_refs(spec), store,
-            fetch_options(spec, args.allow_private_networks), filters=spec.filters,
-            job_name=os.environ.get(contract.JOB_NAME_ENV) or None))
+    except StoreError as e:
+        return store_failed(kube, args.namespace, args.name, str(e), ctx)
+    source = f"{args.namespace}/{args.name}"
+    try:
+        out = asyncio.run(run_and_deliver(
+            source, spec, store, fetch_options(spec, args.allow_private_networks),
+            args.allow_private_networks, os.environ.get(contract.JOB_NAME_ENV) or None))
+    except (StoreError, StoreLocked) as e:
+        return store_failed(kube, args.namespace, args.name, str(e), ctx)
     finally:
         store.close()
     s = out.summary
@@ -91,6 +99,52 @@ def run(args: argparse.Namespace) -> int:
             log.warning("board %s: %s %s", b.name, b.state, b.message, extra=ctx)
     write_status(kube, args.namespace, args.name, s)
     return report.exit_code(s.boards)
+
+
+def delivery_budget(spec: Any) -> float:
+    """Seconds a run spends delivering at most: a quarter of its Job's deadline, 30 to 300."""
+    return float(min(300, max(30, spec.run.timeout_seconds // 4)))
+
+
+async def run_and_deliver(source: str, spec: Any, store: Store, options: FetchOptions,
+                          allow_private: bool, job_name: str | None) -> RunOutput:
+    """One run: fetch, store and queue the changes (one transaction), then deliver what is
+    pending to every target, and put delivery figures and recent postings in the summary."""
+    from jobscrape.runner import report
+    from jobscrape.runner.delivery import deliver_source
+    from jobscrape.runner.pipeline import run_once
+    from jobscrape.runner.targets import outbox_targets
+
+    out = await run_once(source, board_refs(spec), store, options, filters=spec.filters,
+                         job_name=job_name, targets=outbox_targets(spec.notify))
+    if spec.notify:
+        for o in await deliver_source(store, source, spec.notify, os.environ, allow_private,
+                                      delivery_budget(spec)):
+            if o.error:
+                log.warning("target %s: %d not delivered: %s", o.target, o.failed, o.error)
+            if o.delivered:
+                log.info("target %s: %d delivered", o.target, o.delivered)
+    names = [n.name for n in spec.notify]
+    out.summary = replace(out.summary,
+                          notify=report.notify_statuses(names, store.notify_stats(source)),
+                          recent=report.recent_postings(store.recent_created(source, 10)))
+    return out
+
+
+def store_failed(kube: Kube, namespace: str, name: str, message: str,
+                 ctx: dict[str, str]) -> int:
+    """Log a store that cannot be used in one line, set Healthy=False StoreUnavailable, and
+    return the run's exit code (3). Nothing was written to the store."""
+    from jobscrape.api import contract, status
+    from jobscrape.runner import report
+
+    log.error("store: %s", message, extra=ctx)
+    body = kube.get(contract.API_VERSION, contract.KIND, namespace, name)
+    current = status.read_status(body.get("status"))
+    kube.merge_patch_status(contract.API_VERSION, contract.KIND, namespace, name, {
+        "status": {"conditions": report.store_failure_conditions(
+            current, message, body["metadata"].get("generation"))}})
+    return 3
 
 
 def write_status(kube: Kube, namespace: str, name: str, summary: RunSummary) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +15,7 @@ from jobscrape.boards.base import BoardRef
 from jobscrape.filters import compile_filters
 from jobscrape.runner.fetch import BoardFetch, FetchOptions, Validators, fetch_boards
 from jobscrape.runner.report import BoardRun, RunSummary
-from jobscrape.store import BoardOutcome, RunDiff, Store
+from jobscrape.store import BoardOutcome, RunDiff, Store, Target
 
 Clock = Callable[[], datetime]
 
@@ -63,8 +63,11 @@ async def run_once(
     job_name: str | None = None,
     on_board_done: Callable[[BoardFetch], None] | None = None,
     clock: Clock = lambda: datetime.now(UTC),
+    targets: Sequence[Target] | None = None,
 ) -> RunOutput:
-    """Fetch, filter and store every board of `source` under the store's run lock."""
+    """Fetch, filter and store every board of `source` under the store's run lock; with
+    `targets`, the run's changes are queued for them in the same transaction (see
+    Store.apply_run)."""
     keep = compile_filters(filters)
     with store.lock(source):
         started = clock()
@@ -87,7 +90,7 @@ async def run_once(
                 not_modified=f.not_modified, postings=postings, state=f.state,
                 http_status=f.http_status, message=f.message,
                 validators=replace(f.validators, filters=fp) if f.validators else None))
-        diff = store.apply_run(source, run_id, outcomes, now)
+        diff = store.apply_run(source, run_id, outcomes, now, targets=targets)
         counts = store.board_counts(source)
         finished = clock()
     fetched, not_modified = delivered(fetches, counts)

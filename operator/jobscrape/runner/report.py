@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from jobscrape.api import conditions
-from jobscrape.api.status import BoardStatus, JobSourceStatus, LastRun, wire, wire_conditions
+from jobscrape.api.status import (
+    BoardStatus,
+    JobSourceStatus,
+    LastRun,
+    NotifyStatus,
+    RecentPosting,
+    wire,
+    wire_conditions,
+)
 from jobscrape.api.vocabulary import OK_STATES
+from jobscrape.postings import clean_line
+from jobscrape.store import StoredPosting, TargetStats
 
 MAX_MESSAGE = 256
 
@@ -43,6 +53,34 @@ class RunSummary:
     removed: int
     boards: Sequence[BoardRun]
     not_modified: int = 0
+    notify: Sequence[NotifyStatus] | None = None  # None: leave status.notify as it is
+    recent: Sequence[RecentPosting] | None = None  # None: leave status.recentPostings
+
+
+def notify_statuses(names: Sequence[str], stats: Mapping[str, TargetStats]
+                    ) -> list[NotifyStatus]:
+    """status.notify: one entry per spec target, in spec order (zeros for a target that has
+    not been registered yet)."""
+    out = []
+    for name in names:
+        s = stats.get(name) or TargetStats(name)
+        out.append(NotifyStatus(
+            name=name, delivered=s.delivered, pending=s.pending, dead=s.dead,
+            last_error=clean_line(s.last_error)[:MAX_MESSAGE] or None,
+            last_delivery_time=conditions.fmt_time(s.last_delivery) if s.last_delivery
+            else None,
+            oldest_pending_time=conditions.fmt_time(s.oldest_pending) if s.oldest_pending
+            else None))
+    return out
+
+
+def recent_postings(recent: Sequence[StoredPosting]) -> list[RecentPosting]:
+    """status.recentPostings from the store's most recently found postings (at most 10)."""
+    return [RecentPosting(title=clean_line(r.posting.title)[:256], board=r.posting.board,
+                          url=(r.posting.url or None) if len(r.posting.url or "") <= 2048
+                          else None,
+                          first_seen=conditions.fmt_time(r.first_seen))
+            for r in recent[:10]]
 
 
 def result_of(boards: Sequence[BoardRun]) -> str:
@@ -116,6 +154,13 @@ def dropped_sharply(previous: Sequence[BoardStatus], boards: Sequence[BoardRun])
             if b.state in OK_STATES and prev.get(b.name, 0) > 0 and b.postings * 2 < prev[b.name]]
 
 
+def failing_targets(notify: Sequence[NotifyStatus]) -> list[str]:
+    """Targets whose last delivery failed with changes still waiting, or with dead ones:
+    `name (3 pending, 1 dead)`."""
+    return [f"{n.name} ({n.pending or 0} pending, {n.dead or 0} dead)" for n in notify
+            if (n.last_error and (n.pending or 0) > 0) or (n.dead or 0) > 0]
+
+
 def run_conditions(current: JobSourceStatus, summary: RunSummary, generation: int | None
                    ) -> list[dict[str, Any]]:
     """The conditions list with Healthy and Degraded set for this run (others kept)."""
@@ -132,14 +177,32 @@ def run_conditions(current: JobSourceStatus, summary: RunSummary, generation: in
         reasons.append(f"failing boards: {', '.join(failing[:10])}")
     if drops:
         reasons.append(f"postings dropped by more than half: {', '.join(drops[:10])}")
+    undelivered = failing_targets(summary.notify or ())
+    if undelivered:
+        reasons.append(f"notify targets failing: {', '.join(undelivered[:10])}")
+    reason = ("BoardsFailing" if failing else "PostingsDropped" if drops
+              else "DeliveryFailing" if undelivered else "AllBoardsHealthy")
     degraded = conditions.condition(
-        "Degraded", bool(reasons),
-        ("BoardsFailing" if failing else "PostingsDropped") if reasons else "AllBoardsHealthy",
-        "; ".join(reasons) or "no board is failing", generation)
+        "Degraded", bool(reasons), reason, "; ".join(reasons) or "no board is failing",
+        generation)
     conds = wire_conditions(current)
     keep = [c for c in conds if c.get("type") not in ("Healthy", "Degraded")]
     return [*keep, conditions.merge(conds, healthy, summary.finished),
             conditions.merge(conds, degraded, summary.finished)]
+
+
+def store_failure_conditions(current: JobSourceStatus, message: str, generation: int | None,
+                             now: datetime | None = None) -> list[dict[str, Any]]:
+    """The conditions list with Healthy=False StoreUnavailable (others kept): the run could
+    not open, migrate or lock its store, so it fetched and wrote nothing."""
+    from datetime import UTC
+
+    now = now or datetime.now(UTC)
+    healthy = conditions.condition("Healthy", False, "StoreUnavailable",
+                                   clean_line(message)[:MAX_MESSAGE], generation)
+    conds = wire_conditions(current)
+    return [*[c for c in conds if c.get("type") != "Healthy"],
+            conditions.merge(conds, healthy, now)]
 
 
 def status_patch(current: JobSourceStatus, summary: RunSummary, generation: int | None
@@ -169,6 +232,10 @@ def status_patch(current: JobSourceStatus, summary: RunSummary, generation: int 
         "failingBoards": failing_count(summary.boards),
         "conditions": run_conditions(current, summary, generation),
     }
+    if summary.notify is not None:
+        patch["notify"] = [wire(n) for n in summary.notify]
+    if summary.recent is not None:
+        patch["recentPostings"] = [wire(r) for r in summary.recent]
     if exit_code(summary.boards) == 0:
         patch["lastSuccessfulTime"] = conditions.fmt_time(summary.finished)
     return patch

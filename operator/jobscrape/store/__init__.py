@@ -4,18 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jobscrape.store.base import BoardOutcome, RunDiff, RunRecord, Store, StoreLocked
+from jobscrape.store.base import (
+    BoardOutcome,
+    RetryPolicy,
+    RunDiff,
+    RunRecord,
+    Store,
+    StoredPosting,
+    StoreError,
+    StoreLocked,
+    Target,
+    TargetStats,
+)
 
-__all__ = ["BoardOutcome", "RunDiff", "RunRecord", "Store", "StoreLocked", "open_store"]
+__all__ = ["BoardOutcome", "RetryPolicy", "RunDiff", "RunRecord", "Store", "StoreError",
+           "StoreLocked", "StoredPosting", "Target", "TargetStats", "open_store"]
 
 
 def open_store(target: str | Path) -> Store:
-    """A store for a path or `sqlite:///path` (SQLite); PostgreSQL DSNs arrive with their own
-    issue and are refused with a clear message until then."""
+    """A store for a path or `sqlite:///path` (SQLite), or a `postgres://` /
+    `postgresql://` DSN (PostgreSQL). StoreError, in one line and without secrets, when it
+    cannot be opened."""
     t = str(target)
     if t.startswith(("postgres://", "postgresql://")):
-        raise NotImplementedError("the PostgreSQL store is not available in this version; "
-                                  "use spec.store.sqlite")
+        from jobscrape.store.postgres import PostgresStore
+
+        return PostgresStore(t)
     from jobscrape.store.sqlite import SqliteStore
 
     return SqliteStore(Path(t.removeprefix("sqlite:///") if t.startswith("sqlite:///") else t))

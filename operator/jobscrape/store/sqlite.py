@@ -8,73 +8,113 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from jobscrape.api.vocabulary import OK_STATES
 from jobscrape.httpcache import Validators
-from jobscrape.postings import Posting, posting_from_dict
-from jobscrape.store.base import BoardOutcome, RunDiff, RunRecord, StoreLocked
-from jobscrape.store.migrations import MIGRATIONS
+from jobscrape.postings import ChangeKind, Posting
+from jobscrape.store import rows
+from jobscrape.store.base import (
+    BoardOutcome,
+    RunDiff,
+    RunRecord,
+    StoreError,
+    StoreLocked,
+    Target,
+)
+from jobscrape.store.migrations import LATEST, MIGRATIONS
+from jobscrape.store.sqlite_outbox import SqliteOutbox, iso
 
 
-def _iso(t: datetime) -> str:
-    return t.isoformat()
-
-
-class SqliteStore:
+class SqliteStore(SqliteOutbox):
     """Postings of any number of sources in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None,
-                                  check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a commit survives a crash of this process (the case that
-        # matters in a pod); only an OS crash may lose the last transactions, never corrupt
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=30000")
+        with self._errors():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists() and not os.access(path, os.W_OK):
+                raise StoreError(f"the store file {path} is read-only: a run needs to write it")
+            # autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None,
+                                      check_same_thread=False)
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                # NORMAL in WAL mode: a commit survives a crash of this process (the case that
+                # matters in a pod); only an OS crash may lose the last transactions
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                self.db.execute("PRAGMA busy_timeout=30000")
+            except BaseException:
+                self.db.close()
+                raise
+        self.db.create_function("jobscrape_contains", -1, _contains, deterministic=True)
+
+    # --- errors ----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """sqlite3 errors about the file itself become one-line StoreErrors."""
+        try:
+            yield
+        except sqlite3.Error as e:
+            msg = _describe(e, self.path)
+            if msg is None:
+                raise
+            raise StoreError(msg) from None
+        except OSError as e:
+            raise StoreError(f"cannot open the store file {self.path}: {e.strerror}") from None
 
     # --- schema ----------------------------------------------------------------------------
     def migrate(self) -> int:
-        """Apply every migration newer than the file's version, each in its own transaction."""
-        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
-        for v, sql in MIGRATIONS:
-            if v <= version:
-                continue
-            with self._tx():
-                for stmt in sql.split(";"):
-                    if stmt.strip():
+        """Apply every migration newer than the file's version, each in its own transaction
+        (concurrent migrators are safe: the version is read inside it). StoreError when the
+        file's schema is newer than this code knows."""
+        with self._errors():
+            version = self.schema_version
+            for v, statements in MIGRATIONS:
+                if v <= version:
+                    continue
+                with self._tx():
+                    version = self.schema_version
+                    if v <= version:
+                        continue
+                    for stmt in statements:
                         self.db.execute(stmt)
-                self.db.execute(f"PRAGMA user_version={v}")
-            version = v
-        return version
+                    self.db.execute(f"PRAGMA user_version={v}")
+                version = v
+            if version > LATEST:
+                raise StoreError(f"store schema version {version} is newer than this jobscrape "
+                                 f"(knows {LATEST})")
+            return version
 
     @property
     def schema_version(self) -> int:
         """The version recorded in the file."""
-        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        with self._errors():
+            return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self._errors():
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:  # SQLite may have rolled back already (disk full)
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     # --- lock ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, source: str, timeout: float = 30.0) -> Iterator[None]:
-        """An exclusive lock on a file beside the database; the OS drops it if we die."""
+        """An exclusive lock on a file beside the database (for every source of the file);
+        the OS drops it if we die."""
         lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        with self._errors():
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -85,7 +125,7 @@ class SqliteStore:
                     if time.monotonic() >= deadline:
                         raise StoreLocked(
                             f"another run holds the lock on {self.path.name} (waited "
-                            f"{timeout:.0f}s)") from None
+                            f"{timeout:g}s)") from None
                     time.sleep(0.2)
             try:
                 yield
@@ -97,55 +137,73 @@ class SqliteStore:
     # --- reads -----------------------------------------------------------------------------
     def validators(self, source: str) -> dict[str, Validators]:
         """ETag / Last-Modified per board from earlier runs."""
-        rows = self.db.execute(
-            "SELECT board, etag, last_modified, body_digest, filters_fp FROM boards WHERE "
-            "source = ? AND (etag IS NOT NULL OR last_modified IS NOT NULL OR "
-            "body_digest IS NOT NULL)", (source,))
+        with self._errors():
+            found = self.db.execute(
+                "SELECT board, etag, last_modified, body_digest, filters_fp FROM boards WHERE "
+                "source = ? AND (etag IS NOT NULL OR last_modified IS NOT NULL OR "
+                "body_digest IS NOT NULL)", (source,)).fetchall()
         return {b: Validators(etag=e, last_modified=lm, digest=d, filters=f)
-                for b, e, lm, d, f in rows}
+                for b, e, lm, d, f in found}
 
     def open_postings(self, source: str, board: str | None = None) -> list[Posting]:
         """Postings not closed, ordered by board then id."""
-        q = "SELECT data FROM postings WHERE source = ? AND closed_at IS NULL"
+        return [rows.posting_of(d) for _, d in self._open_rows(source, board)]
+
+    def _open_rows(self, source: str, board: str | None = None) -> list[tuple[str, str]]:
+        q = "SELECT id, data FROM postings WHERE source = ? AND closed_at IS NULL"
         args: tuple[str, ...] = (source,)
         if board is not None:
             q += " AND board = ?"
             args += (board,)
-        return [posting_from_dict(json.loads(d))
-                for (d,) in self.db.execute(q + " ORDER BY board, id", args)]
+        with self._errors():
+            return self.db.execute(q + " ORDER BY board, id", args).fetchall()
 
     def board_counts(self, source: str) -> dict[str, int]:
         """Open postings per board."""
-        rows = self.db.execute(
-            "SELECT board, COUNT(*) FROM postings WHERE source = ? AND closed_at IS NULL "
-            "GROUP BY board", (source,))
-        return {b: int(n) for b, n in rows}
+        with self._errors():
+            found = self.db.execute(
+                "SELECT board, COUNT(*) FROM postings WHERE source = ? AND closed_at IS NULL "
+                "GROUP BY board", (source,)).fetchall()
+        return {b: int(n) for b, n in found}
 
     def runs(self, source: str, limit: int = 20) -> list[RunRecord]:
         """Run history, newest first, with each board's state."""
         out = []
-        for run_id, fin, c, u, r in self.db.execute(
-                "SELECT run_id, finished_at, created, updated, removed FROM runs WHERE "
-                "source = ? ORDER BY finished_at DESC LIMIT ?", (source, limit)).fetchall():
-            boards = dict(self.db.execute(
-                "SELECT board, state FROM run_boards WHERE source = ? AND run_id = ?",
-                (source, run_id)).fetchall())
-            out.append(RunRecord(run_id, datetime.fromisoformat(fin), c, u, r, boards))
+        with self._errors():
+            for run_id, fin, c, u, r in self.db.execute(
+                    "SELECT run_id, finished_at, created, updated, removed FROM runs WHERE "
+                    "source = ? ORDER BY finished_at DESC LIMIT ?",
+                    (source, limit)).fetchall():
+                boards = dict(self.db.execute(
+                    "SELECT board, state FROM run_boards WHERE source = ? AND run_id = ?",
+                    (source, run_id)).fetchall())
+                out.append(RunRecord(run_id, datetime.fromisoformat(fin), c, u, r, boards))
         return out
 
     # --- the run ---------------------------------------------------------------------------
     def apply_run(self, source: str, run_id: str, outcomes: list[BoardOutcome],
-                  now: datetime, _hook: object = None) -> RunDiff:
-        """All of a run's writes in one transaction: before or after, never half."""
-        diff = RunDiff()
-        ts = _iso(now)
+                  now: datetime, targets: Sequence[Target] | None = None, *,
+                  _hook: Callable[[BoardOutcome], None] | None = None) -> RunDiff:
+        """All of a run's writes in one transaction (postings, boards, history, the change
+        log and the outbox): before or after, never half. `_hook` (tests) runs after each
+        stored board, inside the transaction."""
+        ts = iso(now)
+        changes: list[rows.Changed] = []
         with self._tx() as db:
             for o in outcomes:
                 if o.complete and not o.not_modified:
-                    self._apply_board(db, source, o, ts, diff)
-                    if callable(_hook):
+                    changes += self._apply_board(db, source, o, ts)
+                    if _hook is not None:
                         _hook(o)  # tests: fail or stall in the middle of a run
                 self._board_row(db, source, o, ts)
+            diff = rows.run_diff(changes)
+            db.executemany(
+                "INSERT INTO changes (source, run_id, kind, board, posting_id, content_hash, "
+                "at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(source, run_id, c.kind.value, c.posting.board, c.posting.id,
+                  c.posting.content_hash, ts) for c in changes])
+            if targets is not None:
+                diff.queued = self._queue(db, source, run_id, changes, targets, ts)
             db.execute("INSERT INTO runs (source, run_id, finished_at, created, updated, "
                        "removed) VALUES (?, ?, ?, ?, ?, ?)",
                        (source, run_id, ts, *diff.counts))
@@ -159,46 +217,60 @@ class SqliteStore:
                   counts.get(o.board, 0)) for o in outcomes])
         return diff
 
-    def _apply_board(self, db: sqlite3.Connection, source: str, o: BoardOutcome, ts: str,
-                     diff: RunDiff) -> None:
-        known = {pid: (h, closed) for pid, h, closed in db.execute(
+    def _apply_board(self, db: sqlite3.Connection, source: str, o: BoardOutcome,
+                     ts: str) -> list[rows.Changed]:
+        known = {pid: (h, closed is not None) for pid, h, closed in db.execute(
             "SELECT id, content_hash, closed_at FROM postings WHERE source = ? AND board = ?",
             (source, o.board))}
-        inserts, changes, touched = [], [], []
-        seen: set[str] = set()
-        for p in o.postings:
-            if p.id in seen:
-                continue  # a board listing the same posting twice
-            seen.add(p.id)
-            old = known.get(p.id)
-            data = json.dumps(p.to_dict(), ensure_ascii=False, separators=(",", ":"))
-            if old is None:
-                inserts.append((source, p.id, o.board, o.board_type, p.title, p.content_hash,
-                                data, ts, ts))
-                diff.created.append(p)
-            elif old[1] is not None:  # reappeared after being closed: open again, as new
-                changes.append((p.title, p.content_hash, data, ts, ts, source, p.id))
-                diff.created.append(p)
-            elif old[0] != p.content_hash:
-                changes.append((p.title, p.content_hash, data, ts, ts, source, p.id))
-                diff.updated.append(p)
-            else:
-                touched.append((ts, source, p.id))
-        gone = [pid for pid, (_, closed) in known.items() if closed is None and pid not in seen]
+        d = rows.diff_board(known, o.postings)
         db.executemany(
             "INSERT INTO postings (source, id, board, board_type, title, content_hash, data, "
-            "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+            "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(source, c.posting.id, o.board, o.board_type, c.posting.title,
+              c.posting.content_hash, c.data, ts, ts) for c in d.inserts])
         db.executemany(
             "UPDATE postings SET title = ?, content_hash = ?, data = ?, last_seen = ?, "
-            "updated_at = ?, closed_at = NULL WHERE source = ? AND id = ?", changes)
-        db.executemany("UPDATE postings SET last_seen = ? WHERE source = ? AND id = ?", touched)
-        if gone:
-            for pid in gone:
-                (data,) = db.execute("SELECT data FROM postings WHERE source = ? AND id = ?",
-                                     (source, pid)).fetchone()
-                diff.removed.append(posting_from_dict(json.loads(data)))
-            db.executemany("UPDATE postings SET closed_at = ? WHERE source = ? AND id = ?",
-                           [(ts, source, pid) for pid in gone])
+            "updated_at = ?, closed_at = NULL WHERE source = ? AND id = ?",
+            [(c.posting.title, c.posting.content_hash, c.data, ts, ts, source, c.posting.id)
+             for c in d.rewrites])
+        db.executemany("UPDATE postings SET last_seen = ? WHERE source = ? AND id = ?",
+                       [(ts, source, pid) for pid in d.unchanged])
+        removed: list[rows.Changed] = []
+        if d.gone:
+            gone = _json_list(d.gone)
+            removed = [rows.Changed(ChangeKind.REMOVED, rows.posting_of(data), data)
+                       for (data,) in db.execute(
+                           "SELECT data FROM postings WHERE source = ? AND id IN "
+                           "(SELECT value FROM json_each(?)) ORDER BY id", (source, gone))]
+            db.execute("UPDATE postings SET closed_at = ? WHERE source = ? AND id IN "
+                       "(SELECT value FROM json_each(?))", (ts, source, gone))
+        return d.changes + removed
+
+    def _queue(self, db: sqlite3.Connection, source: str, run_id: str,
+               changes: list[rows.Changed], targets: Sequence[Target],
+               ts: str) -> dict[str, int]:
+        """Make the source's target list `targets` and write the run's outbox rows."""
+        plan = rows.plan_targets((t for (t,) in db.execute(
+            "SELECT target FROM notify_targets WHERE source = ?", (source,))), targets)
+        for name in plan.gone:
+            db.execute("DELETE FROM outbox WHERE source = ? AND target = ?", (source, name))
+            db.execute("DELETE FROM notify_targets WHERE source = ? AND target = ?",
+                       (source, name))
+        db.executemany("INSERT INTO notify_targets (source, target, added_at) VALUES (?, ?, ?)",
+                       [(source, t.name, ts) for t in plan.new])
+        backfill: list[rows.Changed] = []
+        if rows.needs_backfill(plan):
+            created = {c.posting.id for c in changes if c.kind is ChangeKind.CREATED}
+            backfill = [rows.Changed(ChangeKind.CREATED, rows.posting_of(data), data)
+                        for pid, data in self._open_rows(source) if pid not in created]
+        out = rows.outbox_rows(source, run_id, changes, plan, backfill)
+        db.executemany(
+            "INSERT INTO outbox (source, target, run_id, kind, board, posting_id, content_hash, "
+            "idempotency_key, data, created_at, next_attempt_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(source, r.target, run_id, r.kind.value, r.posting.board, r.posting.id,
+              r.posting.content_hash, r.key, r.data, ts, ts) for r in out])
+        return rows.queued_counts(out, plan)
 
     @staticmethod
     def _board_row(db: sqlite3.Connection, source: str, o: BoardOutcome, ts: str) -> None:
@@ -227,3 +299,33 @@ class SqliteStore:
         """Close the connection."""
         self.db.close()
 
+
+def _json_list(items: Sequence[str]) -> str:
+    return json.dumps(list(items))
+
+
+def _contains(needle: str, locations: str | None, *fields: str | None) -> bool:
+    """SQL function: `needle` in one of the fields or of the locations (a JSON list),
+    case-insensitively."""
+    found = json.loads(locations) if locations else []
+    return rows.contains_text(needle, *fields, *(x for x in found if isinstance(x, str)))
+
+
+def _describe(e: sqlite3.Error, path: Path) -> str | None:
+    """A one-line message for errors about the file itself; None for other errors."""
+    name = getattr(e, "sqlite_errorname", "")
+    if name == "SQLITE_NOTADB":
+        return f"{path} is not a SQLite database"
+    if name.startswith("SQLITE_READONLY"):
+        return f"the store file {path} is read-only: a run needs to write it (and its directory)"
+    if name.startswith("SQLITE_CANTOPEN"):
+        return f"cannot open the store file {path}"
+    if name.startswith("SQLITE_CORRUPT"):
+        return f"the store file {path} is corrupt"
+    if name == "SQLITE_FULL":
+        return f"the disk holding {path} is full"
+    if name.startswith("SQLITE_IOERR"):
+        return f"I/O error on the store file {path}"
+    if name.startswith("SQLITE_BUSY"):
+        return f"the store file {path} stayed locked by another process (waited 30s)"
+    return None

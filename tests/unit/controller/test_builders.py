@@ -88,3 +88,17 @@ def test_run_now_job_is_owned_by_the_cronjob():
         "apiVersion": "batch/v1", "kind": "CronJob", "name": "jobsource-platform",
         "uid": "cj-uid", "controller": False, "blockOwnerDeletion": True}
     assert job["spec"] == builders.job_spec(SRC, _spec(), OPTS)
+
+
+def test_signing_key_and_runner_env_reach_the_pod():
+    spec = _spec(notify=[{"name": "hook", "webhook": {
+        "format": "json", "urlSecretRef": {"name": "jobscrape-hooks", "key": "url"},
+        "signingKeySecretRef": {"name": "jobscrape-hooks", "key": "hmac"}}}])
+    opts = builders.OperatorOptions(runner_image="img", runner_env=(
+        ("PUBSUB_EMULATOR_HOST", "10.0.0.5:8085"),))
+    pod = builders.build_cronjob(SRC, spec, opts)["spec"]["jobTemplate"]["spec"]["template"]
+    env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
+    assert env["JOBSCRAPE_SIGNING_KEY_HOOK"]["valueFrom"]["secretKeyRef"] == {
+        "name": "jobscrape-hooks", "key": "hmac"}
+    assert env["PUBSUB_EMULATOR_HOST"] == {"name": "PUBSUB_EMULATOR_HOST",
+                                           "value": "10.0.0.5:8085"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobscrape.runner.netguard import BlockedAddress, check_addresses, check_url
+from jobscrape.netguard import BlockedAddress, check_addresses, check_url
 from jobscrape.runner.ratelimit import HostRateLimiter
 
 

@@ -1,161 +1,114 @@
-"""The SQLite store: diffs per run, failing boards keep everything, atomic runs, a lock,
-history and migrations, on real database files."""
+"""SQLite-only store behaviour: one-line errors for a file that is not a database or is
+read-only, upgrades from older schema versions keep the data, migrations are statement lists."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
+import shutil
 import sqlite3
-import time
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+import tempfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from jobscrape.httpcache import Validators
-from jobscrape.postings import (
-    EmploymentType,
-    Posting,
-    Remote,
-    Salary,
-    SalaryPeriod,
-    posting_id,
-    with_hash,
-)
-from jobscrape.store import BoardOutcome, StoreLocked, open_store
-from jobscrape.store.migrations import LATEST
+from jobscrape.store import StoreError, Target, open_store
+from jobscrape.store.migrations import LATEST, MIGRATIONS
+from jobscrape.store.sqlite import SqliteStore
 
-T0 = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+from conftest import T0, ok, posting
+
+NOBODY = 65534
 
 
-def _p(i: int, board: str = "gh", title: str | None = None) -> Posting:
-    return with_hash(Posting(
-        id=posting_id("greenhouse", board, str(i)), board=board, board_type="greenhouse",
-        source_id=str(i), title=title or f"Engineer {i}", url=f"https://x/{i}",
-        locations=("Berlin", "Remote"), remote=Remote.TRUE,
-        employment_type=EmploymentType.FULL_TIME,
-        salary=Salary(100000, 120000, "EUR", SalaryPeriod.YEAR), posted_at=T0,
-        description_html="<p>hi</p>", description_text="hi"))
+def _create_at(path: Path, version: int) -> sqlite3.Connection:
+    """A database file at schema `version`, made with the released migration statements."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    for v, statements in MIGRATIONS:
+        if v <= version:
+            for stmt in statements:
+                raw.execute(stmt)
+    raw.execute(f"PRAGMA user_version={version}")
+    return raw
 
 
-def _ok(postings, board="gh", **kw):
-    return BoardOutcome(board=board, board_type="greenhouse", complete=True,
-                        not_modified=False, postings=postings, state="OK", http_status=200,
-                        **kw)
+def test_sqlite_paths_and_urls_open_sqlite(tmp_path):
+    for target in (tmp_path / "a.db", str(tmp_path / "b.db"), f"sqlite:///{tmp_path}/c.db"):
+        s = open_store(target)
+        assert isinstance(s, SqliteStore) and s.migrate() == LATEST
+        s.close()
+    assert (tmp_path / "c.db").exists()
+
+
+def test_file_that_is_not_a_database(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(StoreError) as e:
+        open_store(path).migrate()
+    assert str(e.value) == f"{path} is not a SQLite database"
+    assert path.read_text().startswith("these are my notes")  # left alone
+
+
+def _as_nobody(path: Path, w) -> None:  # in a forked child: root ignores file modes
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+    try:
+        s = open_store(path)
+        s.migrate()
+        s.apply_run("s", "r2", [ok([posting(1), posting(2)])], T0)
+        w.send("no error")
+    except StoreError as e:
+        w.send(f"StoreError: {e}")
+    except BaseException as e:
+        w.send(f"{type(e).__name__}: {e}")
+    os._exit(0)
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path / "jobs.db")
-    assert s.migrate() == LATEST
-    yield s
-    s.close()
+def shared_dir() -> Iterator[Path]:
+    """A directory another user can reach and write (pytest's tmp_path is root's only)."""
+    d = Path(tempfile.mkdtemp(prefix="jobscrape-ro-"))
+    os.chmod(d, 0o777)  # only the file will be read-only
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
-def test_created_unchanged_updated_removed(store):
-    d1 = store.apply_run("ns/a", "r1", [_ok([_p(1), _p(2), _p(3)])], T0)
-    assert d1.counts == (3, 0, 0)
-    d2 = store.apply_run("ns/a", "r2", [_ok([_p(1), _p(2), _p(3)])], T0 + timedelta(hours=1))
-    assert d2.counts == (0, 0, 0)
-    d3 = store.apply_run("ns/a", "r3", [_ok([_p(1, title="Staff Engineer 1"), _p(2)])],
-                         T0 + timedelta(hours=2))
-    assert d3.counts == (0, 1, 1)
-    assert d3.updated[0].title == "Staff Engineer 1" and d3.removed[0].source_id == "3"
-    d4 = store.apply_run("ns/a", "r4", [_ok([_p(1, title="Staff Engineer 1"), _p(2)])],
-                         T0 + timedelta(hours=3))
-    assert d4.counts == (0, 0, 0)  # removed once only
-    assert store.board_counts("ns/a") == {"gh": 2}
-    d5 = store.apply_run("ns/a", "r5", [_ok([_p(1, title="Staff Engineer 1"), _p(2), _p(3)])],
-                         T0 + timedelta(hours=4))
-    assert d5.counts == (1, 0, 0)  # a reappearing posting is opened again, as new
+@pytest.mark.parametrize("already_open", [False, True])
+def test_read_only_file(shared_dir, already_open):
+    import multiprocessing
 
-
-def test_round_trip_is_exact(store):
-    p = _p(7)
-    store.apply_run("s", "r1", [_ok([p])], T0)
-    (back,) = store.open_postings("s")
-    assert back == p and back.content_hash == p.content_hash
-    assert back.posted_at == T0 and back.salary.period is SalaryPeriod.YEAR
-
-
-def test_failing_and_not_modified_boards_keep_everything(store):
-    store.apply_run("s", "r1", [_ok([_p(1), _p(2)]), _ok([_p(9, "lv")], board="lv")], T0)
-    failing = BoardOutcome(board="gh", board_type="greenhouse", complete=False,
-                           not_modified=False, postings=[], state="Failing", http_status=500,
-                           message="HTTP 500")
-    unchanged = BoardOutcome(board="lv", board_type="greenhouse", complete=True,
-                             not_modified=True, postings=[], state="OK", http_status=304)
-    d = store.apply_run("s", "r2", [failing, unchanged], T0 + timedelta(hours=1))
-    assert d.counts == (0, 0, 0)
-    assert store.board_counts("s") == {"gh": 2, "lv": 1}
-    assert store.runs("s")[0].boards == {"gh": "Failing", "lv": "OK"}
-
-
-def test_sources_are_kept_apart(store):
-    store.apply_run("a", "r1", [_ok([_p(1)])], T0)
-    d = store.apply_run("b", "r1", [_ok([])], T0)
-    assert d.counts == (0, 0, 0) and store.board_counts("a") == {"gh": 1}
-
-
-def test_validators_round_trip_and_survive_failures(store):
-    store.apply_run("s", "r1", [_ok([_p(1)], validators=Validators('"v1"', "Mon"))], T0)
-    assert store.validators("s") == {"gh": Validators('"v1"', "Mon")}
-    failing = BoardOutcome(board="gh", board_type="greenhouse", complete=False,
-                           not_modified=False, postings=[], state="Failing")
-    store.apply_run("s", "r2", [failing], T0)
-    assert store.validators("s") == {"gh": Validators('"v1"', "Mon")}
-
-
-def test_failure_mid_run_leaves_store_as_before(store):
-    store.apply_run("s", "r1", [_ok([_p(1), _p(2)])], T0)
-
-    def boom(outcome):
-        raise RuntimeError("killed")
-
-    with pytest.raises(RuntimeError):
-        store.apply_run("s", "r2", [_ok([_p(1, title="changed")]), _ok([_p(5, "lv")], "lv")],
-                        T0, _hook=boom)
-    assert [p.title for p in store.open_postings("s")] == ["Engineer 1", "Engineer 2"]
-    assert [r.run_id for r in store.runs("s")] == ["r1"]
-
-
-def _slow_run(path, started):  # runs in a child process that is SIGKILLed mid-transaction
-    s = open_store(path)
-    big = [_p(i) for i in range(3000)]
-
-    def stall(outcome):
-        started.set()
-        time.sleep(60)
-
-    s.apply_run("s", "r2", [_ok(big)], T0, _hook=stall)
-
-
-def test_kill_mid_run_leaves_store_before_or_after(tmp_path):
-    path = tmp_path / "kill.db"
+    d = shared_dir
+    path = d / "jobs.db"
     s = open_store(path)
     s.migrate()
-    s.apply_run("s", "r1", [_ok([_p(1)])], T0)
+    s.apply_run("s", "r1", [ok([posting(1)])], T0)
     s.close()
-    started = multiprocessing.Event()
-    child = multiprocessing.Process(target=_slow_run, args=(path, started))
+    os.chmod(path, 0o444)
+    if already_open:  # a writable -wal/-shm left beside it does not make it writable
+        for extra in (d / "jobs.db-wal", d / "jobs.db-shm"):
+            extra.touch()
+            os.chmod(extra, 0o666)
+    ctx = multiprocessing.get_context("fork")
+    r, w = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_as_nobody, args=(path, w))
     child.start()
-    assert started.wait(60)
-    os.kill(child.pid, signal.SIGKILL)
+    assert r.poll(60)
+    message = r.recv()
     child.join(30)
-    s = open_store(path)
-    assert s.board_counts("s") == {"gh": 1}  # as before the killed run
-    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert message.startswith("StoreError: ") and "read-only" in message, message
+    assert "\n" not in message and "Traceback" not in message
+    s = open_store(path)  # root can still read it: unchanged
+    assert s.board_counts("s") == {"gh": 1}
     s.close()
 
 
-def test_second_run_waits_then_gives_up(tmp_path):
-    a, b = open_store(tmp_path / "l.db"), open_store(tmp_path / "l.db")
-    with (a.lock("s"), pytest.raises(StoreLocked, match="another run holds the lock"),
-          b.lock("s", timeout=0.5)):
-        pass
-    with b.lock("s", timeout=0.5):  # free again once the first run is done
-        pass
+def test_migrations_are_lists_of_single_statements():
+    for _, statements in MIGRATIONS:
+        assert isinstance(statements, list) and statements
+        for stmt in statements:
+            assert sqlite3.complete_statement(stmt + ";") and ";" not in stmt, stmt
 
 
 def test_migration_from_empty_and_idempotent(tmp_path):
@@ -167,35 +120,59 @@ def test_migration_from_empty_and_idempotent(tmp_path):
     s = open_store(path)
     assert s.schema_version == 0
     assert s.migrate() == LATEST and s.migrate() == LATEST
-    s.apply_run("s", "r1", [_ok([_p(1)])], T0)
+    s.apply_run("s", "r1", [ok([posting(1)])], T0)
     s.close()
     s = open_store(path)
     assert s.migrate() == LATEST and s.board_counts("s") == {"gh": 1}
-
-
-def test_duplicate_postings_in_one_board_count_once(store):
-    d = store.apply_run("s", "r1", [_ok([_p(1), _p(1), replace(_p(2))])], T0)
-    assert d.counts == (2, 0, 0)
-
-
-def test_postgres_dsn_is_refused_clearly():
-    with pytest.raises(NotImplementedError, match="PostgreSQL"):
-        open_store("postgresql://u:p@h/db")
+    s.close()
 
 
 def test_upgrade_from_version_1_keeps_data(tmp_path):
-    from jobscrape.store.migrations import MIGRATIONS
-
     path = tmp_path / "v1.db"
-    raw = sqlite3.connect(path)
-    raw.executescript(MIGRATIONS[0][1] + "; PRAGMA user_version=1;")
+    raw = _create_at(path, 1)
     raw.execute("INSERT INTO boards (source, board, board_type, state, etag, updated_at) "
                 "VALUES ('s', 'gh', 'greenhouse', 'OK', '\"e1\"', 'x')")
-    raw.commit()
     raw.close()
     s = open_store(path)
-    assert s.schema_version == 1 and s.migrate() == LATEST == 2
+    assert s.schema_version == 1 and s.migrate() == LATEST == 3
     assert s.validators("s") == {"gh": Validators(etag='"e1"')}
-    s.apply_run("s", "r1", [_ok([_p(1)], validators=Validators(None, None, "d1", "f1"))], T0)
+    s.apply_run("s", "r1", [ok([posting(1)], validators=Validators(None, None, "d1", "f1"))], T0)
     assert s.validators("s")["gh"] == Validators(None, None, "d1", "f1")
+    s.close()
+
+
+def test_upgrade_from_version_2_keeps_postings_and_starts_the_outbox(tmp_path):
+    path = tmp_path / "v2.db"
+    s = open_store(path)
+    s.close()
+    raw = _create_at(path, 2)
+    data = posting(1)
+    from jobscrape.store.rows import posting_json
+
+    raw.execute("INSERT INTO postings (source, id, board, board_type, title, content_hash, data, "
+                "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ("s", data.id, "gh", "greenhouse", data.title, data.content_hash,
+                 posting_json(data), T0.isoformat(), T0.isoformat()))
+    raw.close()
+    s = open_store(path)
+    assert s.schema_version == 2 and s.migrate() == LATEST
+    assert s.open_postings("s") == [data]
+    d = s.apply_run("s", "r2", [ok([posting(1), posting(2)])], T0 + timedelta(hours=1),
+                    targets=[Target("hook", backfill=True)])
+    assert d.counts == (1, 0, 0) and d.queued == {"hook": 2}  # 1 backfilled, 2 created
+    assert [c.posting.source_id for c in s.pending("s", "hook", T0 + timedelta(hours=1))] == \
+        ["1", "2"]
+    s.close()
+
+
+def test_times_are_stored_in_utc(tmp_path):
+    from datetime import timezone
+
+    s = open_store(tmp_path / "tz.db")
+    s.migrate()
+    berlin = T0.astimezone(timezone(timedelta(hours=1)))
+    s.apply_run("s", "r1", [ok([posting(1)])], berlin, targets=[Target("a")])
+    assert s.runs("s")[0].finished_at == T0
+    assert len(s.pending("s", "a", T0)) == 1  # compared as the same instant
+    assert s.pending("s", "a", T0 - timedelta(microseconds=1)) == []
     s.close()

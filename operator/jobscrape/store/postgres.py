@@ -1,0 +1,343 @@
+"""The PostgreSQL store (psycopg 3): one transaction per run written in bulk (COPY and
+array-parameter statements, never a round trip per posting), a per-source advisory lock,
+migrations that are safe to run concurrently."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import pq
+
+from jobscrape.api.vocabulary import OK_STATES
+from jobscrape.httpcache import Validators
+from jobscrape.postings import ChangeKind, Posting
+from jobscrape.store import rows
+from jobscrape.store.base import BoardOutcome, RunDiff, RunRecord, StoreError, StoreLocked, Target
+from jobscrape.store.pgconnect import USAGE_ERRORS, Dsn, connect, lock_key, reason
+from jobscrape.store.postgres_migrations import LATEST, MIGRATIONS, SCHEMA_TABLE
+from jobscrape.store.postgres_outbox import PgOutbox
+
+Cursor = psycopg.Cursor[tuple[Any, ...]]
+MIGRATION_LOCK = lock_key("migrate")
+MIGRATION_TIMEOUT = "10min"  # statement timeout inside a migration (index builds)
+
+
+class PostgresStore(PgOutbox):
+    """Postings of any number of sources in one PostgreSQL database (or schema: set
+    search_path in the DSN's options)."""
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = Dsn.parse(dsn)
+        self._conn = connect(self._dsn)
+        self._held = 0  # run locks held on this connection
+
+    @property
+    def where(self) -> str:
+        """host:port of the server, for messages."""
+        return self._dsn.where
+
+    def _db(self) -> psycopg.Connection[tuple[Any, ...]]:
+        """The connection; a dead one (server restarted since the last call) is replaced,
+        unless a run lock was held on it: that lock is gone with it, so the run must stop."""
+        if not _alive(self._conn):
+            if self._held:
+                raise StoreError(f"lost the connection to PostgreSQL at {self.where} while "
+                                 "holding the run lock")
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+            self._conn = connect(self._dsn)
+        return self._conn
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Server-side failures (connection lost, timeouts, rights) become one-line
+        StoreErrors without secrets; errors in our own SQL stay as they are."""
+        try:
+            yield
+        except USAGE_ERRORS as e:
+            raise StoreError(f"PostgreSQL at {self.where}: {reason(e, self._dsn)}") from None
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[Cursor]:
+        with self._errors():
+            conn = self._db()
+            with conn.transaction(), conn.cursor() as cur:
+                yield cur
+
+    def _read(self, sql: str, args: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        with self._errors():
+            return self._db().execute(sql, args).fetchall()  # type: ignore[arg-type]
+
+    # --- schema ----------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Apply every migration newer than the database's version, each in its own
+        transaction under an advisory lock (concurrent migrators wait, then find it done).
+        StoreError when the schema is newer than this code knows."""
+        with self._errors():
+            version = self._migration_step(None)
+            if version > LATEST:
+                raise StoreError(f"store schema version {version} is newer than this "
+                                 f"jobscrape (knows {LATEST})")
+            for v, statements in MIGRATIONS:
+                if v > version:
+                    version = self._migration_step((v, statements))
+            return version
+
+    def _migration_step(self, step: tuple[int, list[str]] | None) -> int:
+        """Under the migration lock: create jobscrape_schema if missing, apply `step` unless
+        it is applied already; return the version after."""
+        conn = self._db()
+        with conn.transaction():
+            conn.execute("SELECT set_config('statement_timeout', %s, true)",
+                         (MIGRATION_TIMEOUT,))
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            if not _has_schema_table(conn):
+                conn.execute(SCHEMA_TABLE)
+            version = _version(conn)
+            if step is not None and step[0] > version:
+                for stmt in step[1]:
+                    conn.execute(stmt)  # type: ignore[arg-type]  (our own constant SQL)
+                conn.execute("INSERT INTO jobscrape_schema (version) VALUES (%s)", (step[0],))
+                version = step[0]
+        return version
+
+    @property
+    def schema_version(self) -> int:
+        """The version recorded in the database (0: none)."""
+        with self._errors():
+            conn = self._db()
+            return _version(conn) if _has_schema_table(conn) else 0
+
+    # --- lock ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, source: str, timeout: float = 30.0) -> Iterator[None]:
+        """A session advisory lock on the source (by a stable 64-bit hash of its name),
+        polled until `timeout`; the server drops it if this process dies."""
+        key = lock_key("source:" + source)
+        with self._errors():
+            conn = self._db()
+            deadline = time.monotonic() + timeout
+            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+                if time.monotonic() >= deadline:
+                    raise StoreLocked(f"another run holds the lock of {source} in PostgreSQL "
+                                      f"at {self.where} (waited {timeout:g}s)")
+                time.sleep(0.2)
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            if not conn.broken and not conn.closed:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    # --- reads -----------------------------------------------------------------------------
+    def validators(self, source: str) -> dict[str, Validators]:
+        """ETag / Last-Modified / digest per board from earlier runs."""
+        return {b: Validators(etag=e, last_modified=lm, digest=d, filters=f)
+                for b, e, lm, d, f in self._read(
+                    "SELECT board, etag, last_modified, body_digest, filters_fp FROM boards "
+                    "WHERE source = %s AND (etag IS NOT NULL OR last_modified IS NOT NULL OR "
+                    "body_digest IS NOT NULL)", (source,))}
+
+    def open_postings(self, source: str, board: str | None = None) -> list[Posting]:
+        """Postings not closed, ordered by board then id."""
+        return [rows.posting_of(d) for _, d in self._open_rows(source, board)]
+
+    def _open_rows(self, source: str, board: str | None = None,
+                   cur: Cursor | None = None) -> list[tuple[str, str]]:
+        q = "SELECT id, data::text FROM postings WHERE source = %s AND closed_at IS NULL"
+        args: tuple[str, ...] = (source,)
+        if board is not None:
+            q += " AND board = %s"
+            args += (board,)
+        q += ' ORDER BY board COLLATE "C", id COLLATE "C"'
+        if cur is not None:
+            return cur.execute(q, args).fetchall()
+        return self._read(q, args)
+
+    def board_counts(self, source: str) -> dict[str, int]:
+        """Open postings per board."""
+        return {b: int(n) for b, n in self._read(
+            "SELECT board, count(*) FROM postings WHERE source = %s AND closed_at IS NULL "
+            "GROUP BY board", (source,))}
+
+    def runs(self, source: str, limit: int = 20) -> list[RunRecord]:
+        """Run history, newest first, with each board's state."""
+        found = self._read(
+            "SELECT r.run_id, r.finished_at, r.created, r.updated, r.removed, "
+            "coalesce(jsonb_object_agg(b.board, b.state) FILTER (WHERE b.board IS NOT NULL), "
+            "'{}') FROM (SELECT * FROM runs WHERE source = %s ORDER BY finished_at DESC "
+            "LIMIT %s) r LEFT JOIN run_boards b ON b.source = %s AND b.run_id = r.run_id "
+            "GROUP BY r.run_id, r.finished_at, r.created, r.updated, r.removed "
+            "ORDER BY r.finished_at DESC", (source, limit, source))
+        return [RunRecord(run_id, fin, c, u, r, dict(boards))
+                for run_id, fin, c, u, r, boards in found]
+
+    # --- the run ---------------------------------------------------------------------------
+    def apply_run(self, source: str, run_id: str, outcomes: list[BoardOutcome],
+                  now: datetime, targets: Sequence[Target] | None = None, *,
+                  _hook: Callable[[BoardOutcome], None] | None = None) -> RunDiff:
+        """All of a run's writes in one transaction (postings, boards, history, the change
+        log and the outbox): before or after, never half. `_hook` (tests) runs after each
+        stored board, inside the transaction."""
+        now = rows.utc(now)
+        changes: list[rows.Changed] = []
+        with self._tx() as cur:
+            for o in outcomes:
+                if o.complete and not o.not_modified:
+                    changes += self._apply_board(cur, source, o, now)
+                    if _hook is not None:
+                        _hook(o)  # tests: fail or stall in the middle of a run
+                self._board_row(cur, source, o, now)
+            diff = rows.run_diff(changes)
+            _copy(cur, "changes", ("source", "run_id", "kind", "board", "posting_id",
+                                   "content_hash", "at"),
+                  ((source, run_id, c.kind.value, c.posting.board, c.posting.id,
+                    c.posting.content_hash, now) for c in changes))
+            if targets is not None:
+                diff.queued = self._queue(cur, source, run_id, changes, targets, now)
+            cur.execute("INSERT INTO runs (source, run_id, finished_at, created, updated, "
+                        "removed) VALUES (%s, %s, %s, %s, %s, %s)",
+                        (source, run_id, now, *diff.counts))
+            cur.execute("INSERT INTO run_boards (source, run_id, board, state, http_status, "
+                        "message, postings) SELECT %(s)s, %(r)s, o.board, o.state, o.status, "
+                        "o.message, (SELECT count(*) FROM postings p WHERE p.source = %(s)s "
+                        "AND p.board = o.board AND p.closed_at IS NULL) FROM unnest("
+                        "%(b)s::text[], %(st)s::text[], %(h)s::int[], %(m)s::text[]) "
+                        "AS o(board, state, status, message)",
+                        {"s": source, "r": run_id, "b": [o.board for o in outcomes],
+                         "st": [o.state for o in outcomes],
+                         "h": [o.http_status for o in outcomes],
+                         "m": [o.message for o in outcomes]})
+        return diff
+
+    def _apply_board(self, cur: Cursor, source: str, o: BoardOutcome,
+                     now: datetime) -> list[rows.Changed]:
+        known = {pid: (h, closed) for pid, h, closed in cur.execute(
+            "SELECT id, content_hash, closed_at IS NOT NULL FROM postings "
+            "WHERE source = %s AND board = %s", (source, o.board))}
+        d = rows.diff_board(known, o.postings)
+        _copy(cur, "postings", ("source", "id", "board", "board_type", "title", "content_hash",
+                                "data", "first_seen", "last_seen"),
+              ((source, c.posting.id, o.board, o.board_type, c.posting.title,
+                c.posting.content_hash, c.data, now, now) for c in d.inserts))
+        if d.rewrites:
+            cur.execute(
+                "UPDATE postings AS p SET title = v.title, content_hash = v.hash, "
+                "data = v.data::jsonb, last_seen = %(t)s, updated_at = %(t)s, closed_at = NULL "
+                "FROM unnest(%(i)s::text[], %(ti)s::text[], %(h)s::text[], %(d)s::text[]) "
+                "AS v(id, title, hash, data) WHERE p.source = %(s)s AND p.id = v.id",
+                {"t": now, "s": source, "i": [c.posting.id for c in d.rewrites],
+                 "ti": [c.posting.title for c in d.rewrites],
+                 "h": [c.posting.content_hash for c in d.rewrites],
+                 "d": [c.data for c in d.rewrites]})
+        if d.unchanged:
+            cur.execute("UPDATE postings SET last_seen = %s WHERE source = %s AND "
+                        "id = ANY(%s::text[])", (now, source, d.unchanged))
+        if not d.gone:
+            return d.changes
+        gone = cur.execute("UPDATE postings SET closed_at = %s WHERE source = %s AND "
+                           "id = ANY(%s::text[]) RETURNING id, data::text",
+                           (now, source, d.gone)).fetchall()
+        return d.changes + [rows.Changed(ChangeKind.REMOVED, rows.posting_of(data), data)
+                            for _, data in sorted(gone)]
+
+    def _queue(self, cur: Cursor, source: str, run_id: str, changes: list[rows.Changed],
+               targets: Sequence[Target], now: datetime) -> dict[str, int]:
+        """Make the source's target list `targets` and write the run's outbox rows."""
+        plan = rows.plan_targets((t for (t,) in cur.execute(
+            "SELECT target FROM notify_targets WHERE source = %s FOR UPDATE", (source,))),
+            targets)
+        if plan.gone:
+            cur.execute("DELETE FROM outbox WHERE source = %s AND target = ANY(%s::text[])",
+                        (source, plan.gone))
+            cur.execute("DELETE FROM notify_targets WHERE source = %s AND "
+                        "target = ANY(%s::text[])", (source, plan.gone))
+        if plan.new:
+            cur.execute("INSERT INTO notify_targets (source, target, added_at) "
+                        "SELECT %s, t, %s FROM unnest(%s::text[]) AS t",
+                        (source, now, [t.name for t in plan.new]))
+        backfill: list[rows.Changed] = []
+        if rows.needs_backfill(plan):
+            created = {c.posting.id for c in changes if c.kind is ChangeKind.CREATED}
+            backfill = [rows.Changed(ChangeKind.CREATED, rows.posting_of(data), data)
+                        for pid, data in self._open_rows(source, cur=cur)
+                        if pid not in created]
+        out = rows.outbox_rows(source, run_id, changes, plan, backfill)
+        _copy(cur, "outbox", ("source", "target", "run_id", "kind", "board", "posting_id",
+                              "content_hash", "idempotency_key", "data", "created_at",
+                              "next_attempt_at"),
+              ((source, r.target, run_id, r.kind.value, r.posting.board, r.posting.id,
+                r.posting.content_hash, r.key, r.data, now, now) for r in out))
+        return rows.queued_counts(out, plan)
+
+    @staticmethod
+    def _board_row(cur: Cursor, source: str, o: BoardOutcome, now: datetime) -> None:
+        v = o.validators
+        cur.execute(
+            "INSERT INTO boards AS b (source, board, board_type, state, http_status, message, "
+            "etag, last_modified, body_digest, filters_fp, last_success, updated_at) "
+            "VALUES (%(s)s, %(b)s, %(bt)s, %(st)s, %(h)s, %(m)s, %(e)s, %(lm)s, %(d)s, %(f)s, "
+            "%(ok)s, %(t)s) ON CONFLICT (source, board) DO UPDATE SET "
+            "board_type = excluded.board_type, state = excluded.state, "
+            "http_status = excluded.http_status, message = excluded.message, "
+            "etag = CASE WHEN %(v)s THEN excluded.etag ELSE b.etag END, "
+            "last_modified = CASE WHEN %(v)s THEN excluded.last_modified "
+            "ELSE b.last_modified END, "
+            "body_digest = CASE WHEN %(v)s THEN excluded.body_digest ELSE b.body_digest END, "
+            "filters_fp = CASE WHEN %(v)s THEN excluded.filters_fp ELSE b.filters_fp END, "
+            "last_success = coalesce(excluded.last_success, b.last_success), "
+            "updated_at = excluded.updated_at",
+            {"s": source, "b": o.board, "bt": o.board_type, "st": o.state,
+             "h": o.http_status, "m": o.message, "e": v.etag if v else None,
+             "lm": v.last_modified if v else None, "d": v.digest if v else None,
+             "f": v.filters if v else None, "ok": now if o.state in OK_STATES else None,
+             "t": now, "v": v is not None})
+
+    def close(self) -> None:
+        """Close the connection (releasing any lock still held)."""
+        self._conn.close()
+
+
+def _copy(cur: Cursor, table: str, columns: tuple[str, ...],
+          values: Iterable[tuple[Any, ...]]) -> None:
+    """COPY rows into a table (text format: the server parses each value, jsonb included)."""
+    it = iter(values)
+    first = next(it, None)
+    if first is None:
+        return
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:  # type: ignore[arg-type]
+        cp.write_row(first)
+        for row in it:
+            cp.write_row(row)
+
+
+def _alive(conn: psycopg.Connection[tuple[Any, ...]]) -> bool:
+    """Whether an idle connection is still up: reads whatever the server sent meanwhile
+    (without blocking), such as the end of the connection when it shut down."""
+    if conn.closed or conn.broken:
+        return False
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        return True  # inside a transaction: leave the protocol alone
+    try:
+        for _ in range(3):  # the server's last words, then the end of the stream
+            conn.pgconn.consume_input()
+    except psycopg.OperationalError:
+        return False
+    return conn.pgconn.status == pq.ConnStatus.OK
+
+
+def _has_schema_table(conn: psycopg.Connection[tuple[Any, ...]]) -> bool:
+    row = conn.execute("SELECT to_regclass('jobscrape_schema') IS NOT NULL").fetchone()
+    return bool(row and row[0])
+
+
+def _version(conn: psycopg.Connection[tuple[Any, ...]]) -> int:
+    row = conn.execute("SELECT coalesce(max(version), 0) FROM jobscrape_schema").fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,202 @@
+"""Pure helpers both stores share, no SQL: posting JSON, the per-board diff, which targets a
+run registers and drops, the outbox rows a run queues, and the retry arithmetic."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from jobscrape.postings import (
+    Change,
+    ChangeKind,
+    Posting,
+    idempotency_key,
+    posting_from_dict,
+)
+from jobscrape.store.base import RetryPolicy, RunDiff, Target
+
+MAX_ERROR = 300  # characters of a delivery error kept for status
+
+
+def posting_json(p: Posting) -> str:
+    """The posting as compact JSON (Posting.to_dict), the form both stores keep."""
+    return json.dumps(p.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def posting_of(data: str | Mapping[str, object]) -> Posting:
+    """The posting back from its stored JSON (text or already parsed)."""
+    return posting_from_dict(json.loads(data) if isinstance(data, str) else dict(data))
+
+
+def utc(t: datetime) -> datetime:
+    """The same instant in UTC (naive times are taken as UTC)."""
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Changed:
+    """One change of a run: its kind, the posting as it is now (as it was last stored, for
+    `removed`) and that posting's JSON."""
+
+    kind: ChangeKind
+    posting: Posting
+    data: str
+
+
+@dataclass
+class BoardDiff:
+    """What storing one complete board does to its stored postings."""
+
+    inserts: list[Changed] = field(default_factory=list)  # never stored before
+    rewrites: list[Changed] = field(default_factory=list)  # content changed, or reopened
+    unchanged: list[str] = field(default_factory=list)  # ids seen again as they were
+    gone: list[str] = field(default_factory=list)  # open ids missing from the board, sorted
+    changes: list[Changed] = field(default_factory=list)  # created and updated, listing order
+
+
+def diff_board(known: Mapping[str, tuple[str, bool]], postings: Iterable[Posting]) -> BoardDiff:
+    """Compare a complete board's postings with what is stored for it (`known`: id ->
+    (content_hash, closed)). A posting listed twice counts once; one that reappears after it
+    was closed is created again; open ones missing from the board are gone."""
+    d = BoardDiff()
+    seen: set[str] = set()
+    for p in postings:
+        if p.id in seen:
+            continue  # a board listing the same posting twice
+        seen.add(p.id)
+        old = known.get(p.id)
+        if old is not None and not old[1] and old[0] == p.content_hash:
+            d.unchanged.append(p.id)
+            continue
+        if old is None:
+            c = Changed(ChangeKind.CREATED, p, posting_json(p))
+            d.inserts.append(c)
+        else:  # reappeared after being closed (open again, as new), or changed
+            c = Changed(ChangeKind.CREATED if old[1] else ChangeKind.UPDATED, p,
+                        posting_json(p))
+            d.rewrites.append(c)
+        d.changes.append(c)
+    d.gone = sorted(pid for pid, (_, closed) in known.items() if not closed and pid not in seen)
+    return d
+
+
+def run_diff(changes: Iterable[Changed]) -> RunDiff:
+    """The RunDiff of a run's changes."""
+    diff = RunDiff()
+    for c in changes:
+        {ChangeKind.CREATED: diff.created, ChangeKind.UPDATED: diff.updated,
+         ChangeKind.REMOVED: diff.removed}[c.kind].append(c.posting)
+    return diff
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    """A source's targets after a run: all wanted (deduplicated by name, first wins), those
+    seen for the first time, and the names of registered ones no longer wanted."""
+
+    wanted: list[Target]
+    new: list[Target]
+    gone: list[str]
+
+
+def plan_targets(registered: Iterable[str], targets: Sequence[Target]) -> TargetPlan:
+    """Which targets to register and which to drop so that `targets` is the list."""
+    have = set(registered)
+    wanted: dict[str, Target] = {}
+    for t in targets:
+        wanted.setdefault(t.name, t)
+    return TargetPlan(wanted=list(wanted.values()),
+                      new=[t for t in wanted.values() if t.name not in have],
+                      gone=sorted(have - wanted.keys()))
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One pending outbox row to write: a change of a posting for a target."""
+
+    target: str
+    kind: ChangeKind
+    posting: Posting
+    data: str
+    key: str
+
+
+def needs_backfill(plan: TargetPlan) -> list[Target]:
+    """The new targets that get every open posting as `created`."""
+    return [t for t in plan.new if t.backfill and ChangeKind.CREATED in t.events]
+
+
+def outbox_rows(source: str, run_id: str, changes: Sequence[Changed], plan: TargetPlan,
+                backfill: Sequence[Changed] = ()) -> list[OutboxRow]:
+    """The outbox rows of a run: first, for each new target with backfill, every posting of
+    `backfill` (the open postings not created in this run) as `created`; then each change for
+    every wanted target whose events include its kind."""
+    def row(target: str, c: Changed, kind: ChangeKind) -> OutboxRow:
+        p = c.posting
+        return OutboxRow(target, kind, p, c.data, idempotency_key(
+            source, p.board, p.id, p.content_hash, kind.value, run_id))
+
+    rows = [row(t.name, c, ChangeKind.CREATED)
+            for t in needs_backfill(plan) for c in backfill]
+    rows += [row(t.name, c, c.kind) for c in changes for t in plan.wanted
+             if c.kind in t.events]
+    return rows
+
+
+def queued_counts(rows: Iterable[OutboxRow], plan: TargetPlan) -> dict[str, int]:
+    """Rows written per wanted target (0 for a target that got none)."""
+    out = {t.name: 0 for t in plan.wanted}
+    for r in rows:
+        out[r.target] += 1
+    return out
+
+
+def change_of(source: str, target: str, seq: int, kind: str, board: str,
+              data: str | Mapping[str, object], key: str, created_at: datetime,
+              attempts: int) -> Change:
+    """A Change rebuilt from an outbox row."""
+    return Change(seq=int(seq), target=target, kind=ChangeKind(kind), source=source,
+                  board=board, posting=posting_of(data), idempotency_key=key,
+                  created_at=created_at, attempts=int(attempts))
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What one failed delivery does to its outbox row."""
+
+    seq: int
+    attempts: int
+    next_attempt_at: datetime
+    dead: bool
+
+
+def plan_failures(rows: Iterable[tuple[int, int, datetime]], now: datetime,
+                  policy: RetryPolicy, retry_after: float | None = None) -> list[Failure]:
+    """For rows (seq, attempts so far, created_at): one more attempt, the next one after the
+    policy's delay; dead at `max_attempts` attempts or once `max_age` old."""
+    out = []
+    for seq, attempts, created_at in rows:
+        n = attempts + 1
+        dead = n >= policy.max_attempts or utc(now) - utc(created_at) >= policy.max_age
+        out.append(Failure(seq, n, now + policy.delay(n, retry_after), dead))
+    return out
+
+
+def short_error(error: str) -> str:
+    """The error on one line, at most MAX_ERROR characters."""
+    line = " ".join(error.split())
+    return line if len(line) <= MAX_ERROR else line[:MAX_ERROR - 1] + "…"
+
+
+def contains_text(needle: str, *fields: str | None) -> bool:
+    """Whether `needle` is a case-insensitive substring of one of the fields."""
+    n = needle.casefold()
+    return any(f and n in f.casefold() for f in fields)
+
+
+def check_state(state: str | None) -> None:
+    """ValueError unless `state` is None, "open" or "removed"."""
+    if state not in (None, "open", "removed"):
+        raise ValueError(f"state must be 'open' or 'removed', not {state!r}")
