@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,19 +26,42 @@ class UsageError(ValueError):
 
 
 def parse_board_option(value: str) -> BoardRef:
-    """`TYPE:TOKEN[=URL]` → a board reference named after its token."""
+    """`TYPE:TOKEN[=URL]` → a board reference named after its token; UsageError naming the
+    option when the type, token or URL would be refused in a JobSource."""
+    from jobscrape.api.spec import TOKEN_ALPHABETS, URL_MESSAGE, URL_PATTERN
+
     kind, sep, rest = value.partition(":")
+    shown = value.split("=", 1)[0] + ("=URL" if "=" in value else "")  # URLs may hold secrets
     if not sep or not kind:
-        raise UsageError(f"--board {value!r}: expected TYPE:TOKEN[=URL], e.g. greenhouse:vercel")
+        raise UsageError(f"--board {shown!r}: expected TYPE:TOKEN[=URL], e.g. greenhouse:vercel")
     if kind not in BOARD_TYPES:
-        raise UsageError(f"--board {value!r}: unknown type {kind!r} "
+        raise UsageError(f"--board {shown!r}: unknown type {kind!r} "
                          f"(one of {', '.join(BOARD_TYPES)})")
     token, _, url = rest.partition("=")
     if not token:
-        raise UsageError(f"--board {value!r}: the token (or a name for {kind}) is empty")
+        raise UsageError(f"--board {shown!r}: the token (or a name for {kind}) is empty")
     if kind in URL_TYPES and not url:
-        raise UsageError(f"--board {value!r}: {kind} boards need a URL: {kind}:NAME=URL")
+        raise UsageError(f"--board {shown!r}: {kind} boards need a URL: {kind}:NAME=URL")
+    alphabet = TOKEN_ALPHABETS.get(kind)
+    if alphabet and not re.fullmatch(alphabet.pattern, token):
+        raise UsageError(f"--board {shown!r}: {alphabet.message(kind)}")
+    if url and not re.fullmatch(URL_PATTERN, url):
+        raise UsageError(f"--board {shown!r}: the {URL_MESSAGE} (no user:password@, no "
+                         "spaces)")
     return BoardRef(name=token, type=kind, token=token, url=url or None)
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer from `low` to `high` (argparse names the option)."""
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"{n} is outside {low}..{high}")
+        return n
+    return parse
 
 
 def boards_from_file(path: Path) -> tuple[list[BoardRef], Any, Any]:
@@ -66,7 +91,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("table", "json", "jsonl", "csv"), default="table")
     p.add_argument("--store", default="jobscrape.db",
                    help="SQLite file that remembers postings between runs")
-    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--concurrency", type=bounded_int(1, 64), default=8,
+                   help="boards fetched at once (1..64)")
     p.add_argument("--allow-private-networks", action="store_true",
                    default=allow_private_default())
     p.add_argument("--no-progress", action="store_true", help="no progress display")
@@ -96,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     from jobscrape.runner.fetch import FetchOptions
     from jobscrape.runner.pipeline import run_once
     from jobscrape.runner.report import exit_code
-    from jobscrape.store import open_store
+    from jobscrape.store import StoreError, StoreLocked, open_store
 
     try:
         boards: list[BoardRef] = []
@@ -114,17 +140,21 @@ def run(args: argparse.Namespace) -> int:
         return 2
     options = FetchOptions(concurrency=args.concurrency,
                            allow_private_networks=args.allow_private_networks)
-    store = open_store(args.store)
     progress = _Progress(len(boards), enabled=not args.no_progress and sys.stderr.isatty())
-    try:
-        store.migrate()
-        with progress:
-            out = asyncio.run(run_once("local", boards, store, options, filters=filters,
-                                       on_board_done=progress.advance))
-        postings = [p.to_dict() for p in store.open_postings("local")
-                    if p.board in set(names)]
-    finally:
-        store.close()
+    try:  # the store is opened, checked and locked before any fetch
+        store = open_store(args.store)
+        try:
+            store.migrate()
+            with progress:
+                out = asyncio.run(run_once("local", boards, store, options, filters=filters,
+                                           on_board_done=progress.advance, lock_timeout=5))
+            postings = [p.to_dict() for p in store.open_postings("local")
+                        if p.board in set(names)]
+        finally:
+            store.close()
+    except (StoreError, StoreLocked) as e:
+        print(f"jobscrape scrape: --store {args.store}: {e}", file=sys.stderr)
+        return 3
     new_ids = {p.id for p in out.diff.created}
     sys.stdout.write(render(postings, new_ids, args.format))
     for b in out.summary.boards:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -64,12 +65,13 @@ async def run_once(
     on_board_done: Callable[[BoardFetch], None] | None = None,
     clock: Clock = lambda: datetime.now(UTC),
     targets: Sequence[Target] | None = None,
+    lock_timeout: float = 30.0,
 ) -> RunOutput:
     """Fetch, filter and store every board of `source` under the store's run lock; with
     `targets`, the run's changes are queued for them in the same transaction (see
     Store.apply_run)."""
     keep = compile_filters(filters)
-    with store.lock(source):
+    with store.lock(source, timeout=lock_timeout):
         started = clock()
         run_id = uuid.uuid4().hex
         stored = store.validators(source)
@@ -78,7 +80,9 @@ async def run_once(
         for b in boards:
             v = stored.get(b.name)
             if v is not None and v.filters == fp:  # other filters: fetch and filter anew
-                by_url[get_adapter(b.type).first_url(b)] = v
+                # a bad token or URL: the fetch reports it, for that board alone
+                with contextlib.suppress(ValueError):
+                    by_url[get_adapter(b.type).first_url(b)] = v
         fetches = await fetch_boards(boards, options, validators=by_url,
                                      on_board_done=on_board_done)
         now = clock()

@@ -188,6 +188,7 @@ class PostgresStore(PgOutbox):
         stored board, inside the transaction."""
         now = rows.utc(now)
         changes: list[rows.Changed] = []
+        outcomes = rows.claim_postings(outcomes)
         with self._tx() as cur:
             for o in outcomes:
                 if o.complete and not o.not_modified:
@@ -219,10 +220,15 @@ class PostgresStore(PgOutbox):
 
     def _apply_board(self, cur: Cursor, source: str, o: BoardOutcome,
                      now: datetime) -> list[rows.Changed]:
-        known = {pid: (h, closed) for pid, h, closed in cur.execute(
-            "SELECT id, content_hash, closed_at IS NOT NULL FROM postings "
-            "WHERE source = %s AND board = %s", (source, o.board))}
+        # its own rows, and rows of its postings stored under another board (a renamed board,
+        # or one that listed them first): those move to this board
+        found = cur.execute(
+            "SELECT id, content_hash, closed_at IS NOT NULL, board FROM postings "
+            "WHERE source = %s AND (board = %s OR id = ANY(%s::text[]))",
+            (source, o.board, [p.id for p in o.postings])).fetchall()
+        known = {pid: (h, closed) for pid, h, closed, _ in found}
         d = rows.diff_board(known, o.postings)
+        moved = rows.moved_unchanged(o, d, {pid: b for pid, _, _, b in found})
         _copy(cur, "postings", ("source", "id", "board", "board_type", "title", "content_hash",
                                 "data", "first_seen", "last_seen"),
               ((source, c.posting.id, o.board, o.board_type, c.posting.title,
@@ -230,16 +236,25 @@ class PostgresStore(PgOutbox):
         if d.rewrites:
             cur.execute(
                 "UPDATE postings AS p SET title = v.title, content_hash = v.hash, "
-                "data = v.data::jsonb, last_seen = %(t)s, updated_at = %(t)s, closed_at = NULL "
+                "data = v.data::jsonb, last_seen = %(t)s, updated_at = %(t)s, closed_at = NULL, "
+                "board = %(b)s, board_type = %(bt)s "
                 "FROM unnest(%(i)s::text[], %(ti)s::text[], %(h)s::text[], %(d)s::text[]) "
                 "AS v(id, title, hash, data) WHERE p.source = %(s)s AND p.id = v.id",
-                {"t": now, "s": source, "i": [c.posting.id for c in d.rewrites],
+                {"t": now, "s": source, "b": o.board, "bt": o.board_type,
+                 "i": [c.posting.id for c in d.rewrites],
                  "ti": [c.posting.title for c in d.rewrites],
                  "h": [c.posting.content_hash for c in d.rewrites],
                  "d": [c.data for c in d.rewrites]})
         if d.unchanged:
             cur.execute("UPDATE postings SET last_seen = %s WHERE source = %s AND "
                         "id = ANY(%s::text[])", (now, source, d.unchanged))
+        if moved:
+            cur.execute(
+                "UPDATE postings AS p SET board = %(b)s, board_type = %(bt)s, "
+                "data = v.data::jsonb FROM unnest(%(i)s::text[], %(d)s::text[]) AS v(id, data) "
+                "WHERE p.source = %(s)s AND p.id = v.id",
+                {"b": o.board, "bt": o.board_type, "s": source, "i": [m[0] for m in moved],
+                 "d": [m[1] for m in moved]})
         if not d.gone:
             return d.changes
         gone = cur.execute("UPDATE postings SET closed_at = %s WHERE source = %s AND "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from jobscrape.postings import (
@@ -15,7 +15,7 @@ from jobscrape.postings import (
     idempotency_key,
     posting_from_dict,
 )
-from jobscrape.store.base import RetryPolicy, RunDiff, Target
+from jobscrape.store.base import BoardOutcome, RetryPolicy, RunDiff, Target
 
 MAX_ERROR = 300  # characters of a delivery error kept for status
 
@@ -80,6 +80,31 @@ def diff_board(known: Mapping[str, tuple[str, bool]], postings: Iterable[Posting
         d.changes.append(c)
     d.gone = sorted(pid for pid, (_, closed) in known.items() if not closed and pid not in seen)
     return d
+
+
+def claim_postings(outcomes: Sequence[BoardOutcome]) -> list[BoardOutcome]:
+    """The outcomes with every posting kept by the first board of the run that lists it: two
+    boards of one source with the same type and token list the same posting ids, and a
+    posting belongs to one board."""
+    claimed: set[str] = set()
+    out = []
+    for o in outcomes:
+        if o.complete and not o.not_modified:
+            mine = [p for p in o.postings if p.id not in claimed]
+            claimed.update(p.id for p in mine)
+            if len(mine) != len(o.postings):
+                o = replace(o, postings=mine)
+        out.append(o)
+    return out
+
+
+def moved_unchanged(o: BoardOutcome, d: BoardDiff, stored_board: Mapping[str, str]
+                    ) -> list[tuple[str, str]]:
+    """(id, posting JSON) of the unchanged postings of `o` that are stored under another
+    board: they move to `o.board` (changed ones move with their rewrite)."""
+    unchanged = set(d.unchanged)
+    return [(p.id, posting_json(p)) for p in o.postings
+            if p.id in unchanged and stored_board.get(p.id, o.board) != o.board]
 
 
 def run_diff(changes: Iterable[Changed]) -> RunDiff:

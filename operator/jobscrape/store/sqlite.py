@@ -189,6 +189,7 @@ class SqliteStore(SqliteOutbox):
         stored board, inside the transaction."""
         ts = iso(now)
         changes: list[rows.Changed] = []
+        outcomes = rows.claim_postings(outcomes)
         with self._tx() as db:
             for o in outcomes:
                 if o.complete and not o.not_modified:
@@ -219,10 +220,15 @@ class SqliteStore(SqliteOutbox):
 
     def _apply_board(self, db: sqlite3.Connection, source: str, o: BoardOutcome,
                      ts: str) -> list[rows.Changed]:
-        known = {pid: (h, closed is not None) for pid, h, closed in db.execute(
-            "SELECT id, content_hash, closed_at FROM postings WHERE source = ? AND board = ?",
-            (source, o.board))}
+        # its own rows, and rows of its postings stored under another board (a renamed board,
+        # or one that listed them first): those move to this board
+        found = db.execute(
+            "SELECT id, content_hash, closed_at, board FROM postings WHERE source = ? AND "
+            "(board = ? OR id IN (SELECT value FROM json_each(?)))",
+            (source, o.board, _json_list([p.id for p in o.postings]))).fetchall()
+        known = {pid: (h, closed is not None) for pid, h, closed, _ in found}
         d = rows.diff_board(known, o.postings)
+        moved = rows.moved_unchanged(o, d, {pid: b for pid, _, _, b in found})
         db.executemany(
             "INSERT INTO postings (source, id, board, board_type, title, content_hash, data, "
             "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -230,11 +236,15 @@ class SqliteStore(SqliteOutbox):
               c.posting.content_hash, c.data, ts, ts) for c in d.inserts])
         db.executemany(
             "UPDATE postings SET title = ?, content_hash = ?, data = ?, last_seen = ?, "
-            "updated_at = ?, closed_at = NULL WHERE source = ? AND id = ?",
-            [(c.posting.title, c.posting.content_hash, c.data, ts, ts, source, c.posting.id)
-             for c in d.rewrites])
+            "updated_at = ?, closed_at = NULL, board = ?, board_type = ? "
+            "WHERE source = ? AND id = ?",
+            [(c.posting.title, c.posting.content_hash, c.data, ts, ts, o.board, o.board_type,
+              source, c.posting.id) for c in d.rewrites])
         db.executemany("UPDATE postings SET last_seen = ? WHERE source = ? AND id = ?",
                        [(ts, source, pid) for pid in d.unchanged])
+        db.executemany("UPDATE postings SET board = ?, board_type = ?, data = ? "
+                       "WHERE source = ? AND id = ?",
+                       [(o.board, o.board_type, data, source, pid) for pid, data in moved])
         removed: list[rows.Changed] = []
         if d.gone:
             gone = _json_list(d.gone)

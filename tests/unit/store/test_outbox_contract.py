@@ -11,7 +11,7 @@ import pytest
 from jobscrape.postings import Change, ChangeKind, idempotency_key
 from jobscrape.store import RetryPolicy, Target
 
-from conftest import T0, count, ok, posting
+from storekit import T0, count, ok, posting
 
 CREATED, UPDATED, REMOVED = ChangeKind.CREATED, ChangeKind.UPDATED, ChangeKind.REMOVED
 LATER = T0 + timedelta(days=1)

@@ -18,7 +18,7 @@ from jobscrape.store.postgres import PostgresStore
 from jobscrape.store.postgres_migrations import LATEST, VIEW_COLUMNS
 from jobscrape_dev.devcluster.processes import free_port
 
-from conftest import PG_PASSWORD, T0, ok, posting, raw
+from storekit import PG_PASSWORD, T0, ok, posting, raw
 
 
 def _fails(dsn: str) -> tuple[str, float]:

@@ -18,7 +18,7 @@ from jobscrape.store import StoreError, Target, open_store
 from jobscrape.store.migrations import LATEST, MIGRATIONS
 from jobscrape.store.sqlite import SqliteStore
 
-from conftest import T0, ok, posting
+from storekit import T0, ok, posting
 
 NOBODY = 65534
 

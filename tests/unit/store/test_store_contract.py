@@ -18,7 +18,7 @@ from jobscrape.httpcache import Validators
 from jobscrape.postings import SalaryPeriod
 from jobscrape.store import BoardOutcome, StoreError, StoreLocked, Target, open_store
 
-from conftest import (
+from storekit import (
     T0,
     count,
     in_child,
@@ -296,3 +296,29 @@ def test_query_postings_filters(store):
     assert removed.closed_at == T0 + timedelta(hours=1) and removed.first_seen == T0
     with pytest.raises(ValueError, match="state"):
         store.query_postings(state="closed")
+
+
+def _with_board(p, board: str):
+    """The same posting (same id) as listed by another board of the source."""
+    return replace(p, board=board)
+
+
+def test_two_boards_listing_the_same_postings_keep_one_row_each(store):
+    # two spec boards with the same type and token list the same posting ids
+    a = [posting(1), posting(2)]
+    b = [_with_board(p, "gh2") for p in a] + [_with_board(posting(3), "gh2")]
+    d = store.apply_run("s", "r1", [ok(a), ok(b, board="gh2")], T0)
+    assert d.counts == (3, 0, 0)
+    assert store.board_counts("s") == {"gh": 2, "gh2": 1}
+    d = store.apply_run("s", "r2", [ok(a), ok(b, board="gh2")], T0 + timedelta(hours=1))
+    assert d.counts == (0, 0, 0)
+
+
+def test_a_renamed_board_takes_its_postings_along(store):
+    store.apply_run("s", "r1", [ok([posting(1), posting(2)])], T0)
+    renamed = [_with_board(posting(1), "greenhouse"), _with_board(posting(2, title="New"),
+                                                                 "greenhouse")]
+    d = store.apply_run("s", "r2", [ok(renamed, board="greenhouse")], T0 + timedelta(hours=1))
+    assert d.counts == (0, 1, 0)  # moved, not created again; the changed one is updated
+    assert store.board_counts("s") == {"greenhouse": 2}
+    assert {p.board for p in store.open_postings("s")} == {"greenhouse"}
