@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import nh3
 
 from jobscrape.boards.base import BoardRef, ParseError
+from jobscrape.netguard import scrub_secrets
 from jobscrape.postings import (
     EmploymentType,
     Posting,
@@ -114,6 +115,9 @@ def _short(e: BaseException) -> str:
 # ----------------------------------------------------------------------------- building postings
 
 
+_MAY_CARRY_PAGE_URL = ("url", "apply_url", "description_html", "description_text")
+
+
 def build_posting(
     board: BoardRef, board_type: str, source_id: str, title: str, **fields: Any
 ) -> Posting:
@@ -121,8 +125,14 @@ def build_posting(
 
     The id uses the board's token, or its name when the board has no token (jsonld, feed).
     Board data is data: every text field is cleaned of escape sequences and control characters
-    and links other than absolute http(s) URLs are dropped (postings.sanitised).
+    and links other than absolute http(s) URLs are dropped (postings.sanitised). The board
+    URL's secrets (userinfo, secret-looking query values) are taken out of the source id, links
+    and descriptions: relative links resolved against the page URL would carry them.
     """
+    if board.url:
+        source_id = scrub_secrets(source_id, board.url)
+        fields.update({k: scrub_secrets(v, board.url) for k, v in fields.items()
+                       if k in _MAY_CARRY_PAGE_URL and isinstance(v, str)})
     source_id = clean_line(source_id)
     posting = Posting(
         id=posting_id(board_type, board.token or board.name, source_id),

@@ -1,8 +1,8 @@
 """The webhook sink: what the discord, slack and json formats share on the wire.
 
 Each request is a JSON POST with a timeout on every phase and on the whole exchange, never
-follows a redirect, and goes only to an address netguard accepts (checked before every
-request). 2xx is delivered; 429 reports how long to wait (Discord's body `retry_after`, else
+follows a redirect, and goes only to an address netguard accepts (checked and pinned when
+connecting). 2xx is delivered; 429 reports how long to wait (Discord's body `retry_after`, else
 the Retry-After header); anything else is a short error naming the status and the host only:
 a webhook URL's path is its secret, and neither it nor a signing key ever reaches an error.
 Discord's X-RateLimit-Remaining/X-RateLimit-Reset-After headers pace the next request (at most
@@ -26,9 +26,10 @@ from typing import Any
 import httpx
 
 from jobscrape import PROJECT_URL, __version__
-from jobscrape.netguard import BlockedAddress, check_addresses, check_scheme, check_url, host_of
+from jobscrape.netguard import BlockedAddress, check_addresses, check_scheme, host_of
 from jobscrape.notify import discord, jsonhook, slack
 from jobscrape.notify.base import MAX_ERROR, SendResult, Sink, SinkConfigError
+from jobscrape.pinned import PinnedTransport
 from jobscrape.postings import Change, safe_url
 
 FORMATS = ("discord", "slack", "json")
@@ -122,8 +123,9 @@ class WebhookSink:
         self._total = 3 * timeout
         self._max_wait = max_pacing_wait
         self._own = client is None
-        self._client = client or httpx.AsyncClient(follow_redirects=False,
-                                                   timeout=self._timeout)
+        self._client = client or httpx.AsyncClient(  # a given client checks addresses itself
+            follow_redirects=False, timeout=self._timeout,
+            transport=PinnedTransport(allow_private))
         self._not_before = 0.0  # monotonic time before which the server asked us to wait
 
     async def send(self, changes: Sequence[Change]) -> SendResult:
@@ -154,11 +156,9 @@ class WebhookSink:
 
     async def _post(self, body: bytes, headers: dict[str, str]) -> _Reply:
         try:
-            await check_url(self._url, self._allow_private)
-        except BlockedAddress as e:
-            return _Reply(False, str(e))
-        try:
             return await asyncio.wait_for(self._exchange(body, headers), self._total)
+        except BlockedAddress as e:  # from the transport, when it connects: host only
+            return _Reply(False, str(e))
         except (TimeoutError, httpx.TimeoutException):
             return _Reply(False, f"timed out posting to {self._host}")
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as e:  # the class: no URL in it

@@ -4,7 +4,8 @@ At most `concurrency` boards at once and `requests_per_second_per_host` per host
 read and per-board total timeouts; a streamed size cap; retries with jittered exponential
 backoff on connection errors, 429 and 5xx (Retry-After honoured, bounded) and none on other
 4xx; conditional requests on a board's first page; every URL and redirect hop checked
-against private addresses. A board's failure never escapes: it comes back as its result.
+against private addresses, each connection made to the very address checked (jobscrape.pinned).
+A board's failure never escapes: it comes back as its result.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from jobscrape import PROJECT_URL, __version__
 from jobscrape.api.vocabulary import BoardState
 from jobscrape.boards.base import Adapter, BoardRef, ParseError
 from jobscrape.httpcache import Validators
-from jobscrape.netguard import BlockedAddress, check_url, host_of
+from jobscrape.netguard import BlockedAddress, host_of
+from jobscrape.pinned import PinnedTransport, check_url
 from jobscrape.postings import Posting
 from jobscrape.runner.ratelimit import HostRateLimiter
 
@@ -243,7 +245,8 @@ async def fetch_boards(
     adapter_for: Callable[[str], Adapter] | None = None,
     client: httpx.AsyncClient | None = None,
 ) -> list[BoardFetch]:
-    """Fetch every board; results in input order. `validators` is keyed by first-page URL."""
+    """Fetch every board; results in input order. `validators` is keyed by first-page URL.
+    A given `client` must pin and check addresses itself (PinnedTransport)."""
     if adapter_for is None:
         from jobscrape.boards import get_adapter as adapter_for
     validators = validators or {}
@@ -253,8 +256,10 @@ async def fetch_boards(
     own = client is None
     http = client or httpx.AsyncClient(
         timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT},
-        limits=httpx.Limits(max_connections=options.concurrency * 2,
-                            max_keepalive_connections=options.concurrency * 2))
+        transport=PinnedTransport(
+            options.allow_private_networks,
+            limits=httpx.Limits(max_connections=options.concurrency * 2,
+                                max_keepalive_connections=options.concurrency * 2)))
     limiter = HostRateLimiter(options.requests_per_second_per_host)
 
     async def one(b: BoardRef) -> BoardFetch:
