@@ -25,17 +25,23 @@ fi
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 stamp=.venv/.jobscrape-installed
-# reinstall when either distribution's metadata changed since the last install
+# reinstall when a lock file or either distribution's metadata changed since the last install
 needs_install=0
 [ -f "$stamp" ] || needs_install=1
-for f in pyproject.toml dev/pyproject.toml; do
+for f in pyproject.toml dev/pyproject.toml requirements/*.txt; do
   if [ "$f" -nt "$stamp" ]; then needs_install=1; fi
 done
 if [ "$needs_install" = 1 ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test]' -e ./dev
+  # exactly the locked, hash-checked set: runtime + [test] extra + jobscrape-dev's dependencies
+  # (bash hack/lock.sh regenerates it from pyproject.toml) ...
+  .venv/bin/python -m pip install -q --require-hashes -r requirements/test.txt
+  # ... then the two work-tree distributions, editable, resolving nothing more (hatchling and
+  # editables, the build backend, come from the lock)
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . -e ./dev
   touch "$stamp"
 fi
 
 bash hack/build-control-plane.sh >/dev/null
 bash hack/build-helm.sh >/dev/null  # helm v3 for the chart's tests (cached by version)
+bash hack/build-image.sh >/dev/null  # the project's image (buildah; cached by a hash of its inputs)

@@ -34,7 +34,8 @@ def test_image_installs_the_runtime_package_only():
     text = (ROOT / "Dockerfile").read_text()
     copies = [line.split()[1:-1] for line in text.splitlines() if line.startswith("COPY ")]
     sources = {s for c in copies for s in c if not s.startswith("--")}
-    assert sources <= {"pyproject.toml", "README.md", "operator", "/dist/*.whl"}, sources
+    assert sources <= {"pyproject.toml", "README.md", "operator", "/dist/*.whl",
+                       "requirements/build.txt", "requirements/runtime.txt"}, sources
     runs = " ".join(line for line in text.splitlines() if not line.startswith("#"))
     assert "jobscrape-dev" not in runs and "jobscrape_dev" not in runs and "-e " not in runs
     ignored = (ROOT / ".dockerignore").read_text().split()
