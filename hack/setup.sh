@@ -45,3 +45,4 @@ fi
 bash hack/build-control-plane.sh >/dev/null
 bash hack/build-helm.sh >/dev/null  # helm v3 for the chart's tests (cached by version)
 bash hack/build-image.sh >/dev/null  # the project's image (buildah; cached by a hash of its inputs)
+bash hack/build-node.sh >/dev/null  # kubelet, kube-scheduler, pause image for the real node (cached by version)

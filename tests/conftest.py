@@ -1,20 +1,19 @@
-"""Shared fixtures: a session-wide real control plane with the pod executor, and a fresh
-namespace per test. The control plane starts only when a test asks for it."""
+"""Shared fixtures: a session-wide real control plane whose pods a real node runs (kubelet,
+containerd, runc, the project's image), and a fresh namespace per test. The control plane
+starts only when a test asks for it."""
 
 from __future__ import annotations
 
 import signal
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
 from jobscrape_dev.devcluster import processes
-from jobscrape_dev.devcluster.controlplane import ControlPlane
-from jobscrape_dev.devcluster.executor import start_executor
+from jobscrape_dev.devcluster.localcluster import POD_RUNNER, Cluster, start_cluster
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,37 +28,27 @@ def pytest_configure(config: pytest.Config) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
 
 
-@dataclass
-class Cluster:
-    """The running control plane, its admin API client and the executor's folders."""
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    """The real node's own tests run first: they start and stop this machine's one node
+    themselves, before the session's cluster takes it for the rest of the run."""
+    items.sort(key=lambda item: 0 if item.path.name == "test_node.py" else 1)  # stable
 
-    cp: ControlPlane
-    api: client.ApiClient
-    executor_state: Path
 
-    @property
-    def kubeconfig(self) -> Path:
-        return self.cp.kubeconfig
-
-    def pod_log(self, namespace: str, name: str) -> str:
-        """What a pod run by the executor printed."""
-        p = self.executor_state / "logs" / f"{namespace}_{name}.log"
-        return p.read_text(errors="replace") if p.exists() else ""
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which pod runner the cluster tests use."""
+    return ("pods of the cluster tests: a real node (kubelet + containerd + runc)"
+            if POD_RUNNER == "node" else
+            "pods of the cluster tests: the FAKE pod executor (JOBSCRAPE_POD_RUNNER=fake)")
 
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
-    cp = ControlPlane(audit=True).start()
+    c, stop = start_cluster()
     try:
-        state = cp.workdir / "executor"
-        state.mkdir()
-        cp.add_process("executor", start_executor(cp.kubeconfig, state,
-                                                  cp.workdir / "logs" / "executor.log"))
-        api = config.new_client_from_config(config_file=str(cp.kubeconfig))
-        yield Cluster(cp=cp, api=api, executor_state=state)
-        api.close()
+        yield c
     finally:
-        cp.stop()
+        stop()
 
 
 @pytest.fixture

@@ -87,7 +87,8 @@ class PgServer:
     """One postgres process on a fresh data dir; a context manager that removes everything."""
 
     def __init__(self, password: str | None = None, durable: bool = False,
-                 log_statements: bool = False) -> None:
+                 log_statements: bool = False, host: str = "127.0.0.1") -> None:
+        self.host = host  # a local address (loopback, or a local node's: pods reach it there)
         self.password = password or "pw-" + secrets.token_hex(8)
         self.durable = durable  # fsync and full page writes on (benchmarks); off for tests
         self.log_statements = log_statements
@@ -116,7 +117,7 @@ class PgServer:
 
     def dsn(self, dbname: str = "postgres", password: str | None = None) -> str:
         """A TCP DSN with the password in it."""
-        return (f"postgresql://{USER}:{password or self.password}@127.0.0.1:{self.port}/"
+        return (f"postgresql://{USER}:{password or self.password}@{self.host}:{self.port}/"
                 f"{dbname}")
 
     def admin_conninfo(self, dbname: str = "postgres") -> str:
@@ -139,8 +140,9 @@ class PgServer:
             if not self._atexit_registered:
                 atexit.register(self.close)
                 self._atexit_registered = True
+        listen = ",".join(dict.fromkeys(("127.0.0.1", self.host)))
         args = [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
-                "-k", str(self.socket_dir), "-c", "listen_addresses=127.0.0.1",
+                "-k", str(self.socket_dir), "-c", f"listen_addresses={listen}",
                 "-c", "max_connections=200", "-c", "shared_buffers=64MB"]
         if not self.durable:
             args += ["-c", "fsync=off", "-c", "synchronous_commit=off",
@@ -246,6 +248,9 @@ class PgServer:
         if out.returncode != 0:
             raise RuntimeError(f"initdb failed ({out.returncode}):\n"
                                f"{out.stdout.decode(errors='replace')[-3000:]}")
+        if self.host != "127.0.0.1":  # pods connect from their own addresses, with the password
+            with (self.data / "pg_hba.conf").open("a") as hba:
+                hba.write("host all all 0.0.0.0/0 scram-sha-256\n")
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -52,8 +52,9 @@ class PubSubEmulator:
     group: TERM, KILL after a bound) and removes its temp dir. Also a context manager."""
 
     def __init__(self, binary: Path = EMULATOR, startup_timeout: float = 60.0,
-                 jvm_opts: str = JVM_OPTS) -> None:
+                 jvm_opts: str = JVM_OPTS, bind: str = "127.0.0.1") -> None:
         self.binary = binary
+        self.bind = bind  # a local address (loopback, or a local node's: pods reach it there)
         self.startup_timeout = startup_timeout
         self.jvm_opts = jvm_opts
         self.port = 0
@@ -66,7 +67,7 @@ class PubSubEmulator:
     @property
     def host(self) -> str:
         """host:port, the value for PUBSUB_EMULATOR_HOST."""
-        return f"127.0.0.1:{self.port}"
+        return f"{self.bind}:{self.port}"
 
     @property
     def log(self) -> Path:
@@ -84,7 +85,7 @@ class PubSubEmulator:
         env["CLOUD_PUBSUB_EMULATOR_OPTS"] = self.jvm_opts  # read by the emulator's sh script
         t0 = time.monotonic()
         self.proc = processes.spawn(
-            [str(self.binary), "--host=127.0.0.1", f"--port={self.port}"], self.log,
+            [str(self.binary), f"--host={self.bind}", f"--port={self.port}"], self.log,
             env=env, cwd=self.workdir)
         try:
             self._wait_ready(t0 + self.startup_timeout)
@@ -108,7 +109,7 @@ class PubSubEmulator:
 
     def _port_open(self) -> bool:
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+            with socket.create_connection((self.bind, self.port), timeout=1):
                 return True
         except OSError:
             return False

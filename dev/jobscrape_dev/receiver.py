@@ -22,6 +22,7 @@ import asyncio
 import ipaddress
 import json
 import math
+import socket
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -93,6 +94,18 @@ class Fault:
         return fault
 
 
+def _local_address(host: str) -> bool:
+    """Loopback, or an address of an interface of this machine (a local node's)."""
+    if ipaddress.ip_address(host).is_loopback:
+        return True
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        try:
+            s.bind((host, 0))
+        except OSError:
+            return False
+    return True
+
+
 @dataclass
 class WebhookReceiver:
     """The receiver; serves in a thread of its own (start/stop, or `with`)."""
@@ -111,8 +124,8 @@ class WebhookReceiver:
     _hangs: set[asyncio.Event] = field(default_factory=set)  # touched in the loop only
 
     def __post_init__(self) -> None:
-        if self.host != "localhost" and not ipaddress.ip_address(self.host).is_loopback:
-            raise ValueError("the receiver listens on a loopback address only")
+        if self.host != "localhost" and not _local_address(self.host):
+            raise ValueError("the receiver listens on an address of this machine only")
 
     # --- lifecycle -------------------------------------------------------------------------
     @property

@@ -4,6 +4,7 @@ under a ServiceAccount of its own."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,13 +17,17 @@ from kubernetes import client
 
 from jobscrape_dev.devcluster import processes
 from jobscrape_dev.devcluster.identity import service_account_kubeconfig
+from jobscrape_dev.image import project_image
 
 from policy import install_runner_policy
 from waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 CRD_FILE = REPO / "crds" / "jobsources.jobscrape.io.yaml"
-RUNNER_IMAGE = "ghcr.io/jobscrape/jobscrape:dev"
+#: the image runner pods use: the project's own with a real node (built by hack/build-image.sh),
+#: any name with the fake executor (it runs the development environment's jobscrape)
+RUNNER_IMAGE = (project_image()[0] if os.environ.get("JOBSCRAPE_POD_RUNNER", "node") == "node"
+                else "ghcr.io/jobscrape/jobscrape:dev")
 OPERATOR_NS, OPERATOR_SA = "jobscrape-system", "jobscrape-operator"
 OPERATOR_USER = f"system:serviceaccount:{OPERATOR_NS}:{OPERATOR_SA}"
 

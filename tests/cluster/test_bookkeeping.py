@@ -42,7 +42,7 @@ def _failed_run_now_job(cluster, ns, value) -> str:
 
 def test_a_failed_run_counts_once_although_its_job_retried(cluster, operator, namespace,
                                                             tenant):
-    with BoardServer() as boards:
+    with BoardServer(host=cluster.host) as boards:
         client.CustomObjectsApi(tenant).create_namespaced_custom_object(G, V, namespace, P, {
             "apiVersion": f"{G}/{V}", "kind": "JobSource", "metadata": {"name": "down"},
             "spec": {"schedule": "0 0 1 1 *", "run": {"retries": 1}, "boards": [
@@ -70,7 +70,7 @@ def test_a_failed_run_counts_once_although_its_job_retried(cluster, operator, na
 
 
 def test_unchanged_boards_count_as_fetched(cluster, operator, namespace, tenant):
-    with BoardServer() as boards:
+    with BoardServer(host=cluster.host) as boards:
         client.CustomObjectsApi(tenant).create_namespaced_custom_object(G, V, namespace, P, {
             "apiVersion": f"{G}/{V}", "kind": "JobSource", "metadata": {"name": "same"},
             "spec": {"schedule": "0 0 1 1 *", "boards": [

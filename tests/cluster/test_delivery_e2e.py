@@ -54,9 +54,10 @@ class Sinks:
 
 
 @pytest.fixture(scope="module")
-def sinks() -> Iterator[Sinks]:
-    with (PgServer() as pg, PubSubEmulator() as emu, WebhookReceiver() as discord,
-          WebhookReceiver() as hook, BoardServer() as boards):
+def sinks(cluster) -> Iterator[Sinks]:
+    h = cluster.host  # where the runner pods reach them
+    with (PgServer(host=h) as pg, PubSubEmulator(bind=h) as emu, WebhookReceiver(host=h) as discord,
+          WebhookReceiver(host=h) as hook, BoardServer(host=h) as boards):
         boards.set_fault(BOARD, scale=SCALE)
         yield Sinks(pg, emu, discord, hook, boards)
 
@@ -119,7 +120,13 @@ def wait_run(cluster, ns: str, name: str, before: str | None, timeout: float = 1
         done = st.get("lastRun", {}).get("completionTime")
         return st if done and done != before else None
 
-    return wait_for(finished, timeout=timeout, interval=0.5, what=f"a new run of {name}")
+    try:
+        return wait_for(finished, timeout=timeout, interval=0.5, what=f"a new run of {name}")
+    except AssertionError as e:
+        pods = client.CoreV1Api(cluster.api).list_namespaced_pod(ns).items
+        states = [(p.metadata.name, p.status.phase, str(p.status.container_statuses)[:400],
+                   cluster.pod_log(ns, p.metadata.name)[-800:]) for p in pods]
+        raise AssertionError(f"{e}\npods: {states}") from None
 
 
 def run_now(cluster, ns: str, name: str, value: str, timeout: float = 120) -> dict[str, Any]:
@@ -265,8 +272,7 @@ def assert_no_secrets(cluster, ns: str, op, secrets: dict[str, str]) -> None:
     needles.add(secrets["dsn"].split(":")[2].split("@")[0])  # the password
     events = client.CoreV1Api(cluster.api).list_namespaced_event(ns).items
     metrics = _metrics(op)
-    pod_logs = "".join(p.read_text(errors="replace")
-                       for p in (cluster.executor_state / "logs").glob(f"{ns}_*.log"))
+    pod_logs = cluster.pod_logs(ns)
     haystacks = {"jobsource": json.dumps(_get(cluster, ns, "e2e")),
                  "events": json.dumps([e.to_dict() for e in events], default=str),
                  "operator log": op.output(), "pod logs": pod_logs, "metrics": metrics}
@@ -363,9 +369,11 @@ def test_faults_delay_delivery_but_lose_nothing(cluster, crd, namespace, sinks, 
         assert len(consumed) > sum(seen.values())
         assert Counter(kind for kind, _ in seen.elements()) == {
             "created": SCALE, "updated": 3, "removed": 1}
+        assert _notify(st)["bus"]["pending"] == 0, _notify(st)
         bus = pubsub_changes(sinks.emulator, sub, SCALE + 4)
         keys = {m["idempotencyKey"] for m in bus}
-        assert len(keys) == SCALE + 4  # Pub/Sub got every change too
+        assert len(keys) == SCALE + 4, (_notify(st), sorted(
+            (m["kind"], m["postingId"]) for m in bus))  # Pub/Sub got every change too
 
         # PostgreSQL unreachable: the run fails clearly within its timeout, writes nothing
         sinks.pg.stop()

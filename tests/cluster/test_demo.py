@@ -10,11 +10,14 @@ import pytest
 pytestmark = pytest.mark.cluster
 
 
-def test_demo_once_prints_jobsources_and_postings():
+def test_demo_once_prints_jobsources_and_postings(cluster):
     out = subprocess.run([sys.executable, "-m", "jobscrape_dev.devcluster.demo", "--once"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     lines = out.stdout.splitlines()
+    # the session's cluster (requested above) holds this machine's one node: the demo says
+    # that it fell back to the fake executor
+    assert "pods run by the fake pod executor (another local node holds" in out.stdout
     header = next(i for i, line in enumerate(lines) if line.startswith("NAME "))
     row = lines[header + 1].split()
     # NAME, SCHEDULE (5 fields), SUSPEND, BOARDS, POSTINGS, NEW, LAST RESULT, LAST SUCCESS,

@@ -16,21 +16,18 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from kubernetes import client, config
+from kubernetes import client
 
 from jobscrape_dev.boardserver import BoardServer
 from jobscrape_dev.devcluster import processes
-from jobscrape_dev.devcluster.controlplane import ControlPlane
-from jobscrape_dev.devcluster.executor import start_executor
 
-from conftest import CRD_FILE, start_operator
+from conftest import start_operator
 from waiting import wait_for
 
 pytestmark = pytest.mark.cluster
@@ -39,44 +36,15 @@ G, V, P = "jobscrape.io", "v1alpha1", "jobsources"
 OWNED = ("cronjobs", "serviceaccounts", "roles", "rolebindings", "persistentvolumeclaims")
 
 
-@dataclass
-class FaultCluster:
-    """A control plane of this module's own, with the pod executor (the shape start_operator
-    expects of the session's cluster)."""
-
-    cp: ControlPlane
-    api: client.ApiClient
-    executor_state: Path
-
-    @property
-    def kubeconfig(self) -> Path:
-        return self.cp.kubeconfig
-
-
 @pytest.fixture(scope="module")
-def fc() -> Iterator[FaultCluster]:
-    cp = ControlPlane(audit=False).start()
-    try:
-        state = cp.workdir / "executor"
-        state.mkdir()
-        cp.add_process("executor", start_executor(cp.kubeconfig, state,
-                                                  cp.workdir / "logs" / "executor.log"))
-        api = config.new_client_from_config(config_file=str(cp.kubeconfig))
-        import yaml
-
-        ext = client.ApiextensionsV1Api(api)
-        ext.create_custom_resource_definition(yaml.safe_load(CRD_FILE.read_text()))
-        wait_for(lambda: any(c.type == "Established" and c.status == "True" for c in
-                             ext.read_custom_resource_definition(f"{P}.{G}").status.conditions
-                             or []), timeout=30, what="the CRD")
-        yield FaultCluster(cp, api, state)
-        api.close()
-    finally:
-        cp.stop()
+def fc(cluster, crd):
+    """The session's cluster: these tests restart its API server and freeze its etcd, and
+    wait until it serves again before they end."""
+    return cluster
 
 
 @pytest.fixture
-def ns(fc: FaultCluster) -> Iterator[str]:
+def ns(fc: Any) -> Iterator[str]:
     name = f"f-{uuid.uuid4().hex[:8]}"
     client.CoreV1Api(fc.api).create_namespace({"metadata": {"name": name}})
     yield name
@@ -91,7 +59,7 @@ def _source(name: str, **spec: Any) -> dict[str, Any]:
             "spec": body}
 
 
-def _co(fc: FaultCluster) -> client.CustomObjectsApi:
+def _co(fc: Any) -> client.CustomObjectsApi:
     return client.CustomObjectsApi(fc.api)
 
 
@@ -100,7 +68,7 @@ def _ready(body: dict[str, Any]) -> dict[str, Any] | None:
     return next((c for c in st_.get("conditions") or [] if c["type"] == "Ready"), None)
 
 
-def _owned(fc: FaultCluster, ns: str) -> dict[str, list[Any]]:
+def _owned(fc: Any, ns: str) -> dict[str, list[Any]]:
     """The objects of each owned kind in `ns` (label-free: everything there)."""
     core, rbac = client.CoreV1Api(fc.api), client.RbacAuthorizationV1Api(fc.api)
     batch = client.BatchV1Api(fc.api)
@@ -114,7 +82,7 @@ def _owned(fc: FaultCluster, ns: str) -> dict[str, list[Any]]:
     }
 
 
-def _all_ready(fc: FaultCluster, ns: str, n: int) -> bool:
+def _all_ready(fc: Any, ns: str, n: int) -> bool:
     items = _co(fc).list_namespaced_custom_object(G, V, ns, P)["items"]
     return len(items) == n and all((_ready(i) or {}).get("status") == "True" for i in items)
 
@@ -153,7 +121,7 @@ def test_operator_killed_ten_times_during_a_rollout(fc, ns, tmp_path):
         processes.stop(op.proc)
 
 
-def _restart(fc: FaultCluster, name: str) -> None:
+def _restart(fc: Any, name: str) -> None:
     """Stop one component of the control plane and start it again with the same command."""
     proc = fc.cp._procs[name]
     argv = Path(f"/proc/{proc.pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
@@ -241,7 +209,7 @@ def _runner_pids(ns: str, name: str) -> list[int]:
 
 def test_runner_killed_mid_write_leaves_the_store_whole(fc, ns, tmp_path):
     n = 8_000  # 14 MB of board: under the 20 MiB cap, a second or two to parse and write
-    with BoardServer() as boards:
+    with BoardServer(host=fc.host) as boards:
         boards.set_fault("big", scale=n)
         op = start_operator(fc, tmp_path)
         try:
@@ -270,7 +238,7 @@ def test_runner_killed_mid_write_leaves_the_store_whole(fc, ns, tmp_path):
             # the killed attempt either committed all of it (the retry finds nothing new) or
             # none of it (the retry creates everything): never a part
             assert status["lastRun"]["created"] in (0, n)
-            (db,) = list((fc.executor_state / "pvc" / ns).glob("*/jobscrape.db"))
+            db = fc.claim_dir(ns, "jobscrape-store-big") / "jobscrape.db"
             con = sqlite3.connect(db)
             assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
             assert con.execute("SELECT count(*) FROM postings").fetchone() == (n,)

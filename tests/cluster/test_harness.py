@@ -1,15 +1,30 @@
-"""The local control plane and pod executor behave like a real cluster for Jobs and CronJobs."""
+"""The local control plane and the FAKE pod executor (the fallback for machines that cannot
+run a kubelet: JOBSCRAPE_POD_RUNNER=fake) behave like a real cluster for Jobs and CronJobs.
+This module always runs them, on a cluster of its own."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from kubernetes import client
 
 from jobscrape_dev.devcluster.controlplane import K8S_VERSION
+from jobscrape_dev.devcluster.localcluster import Cluster, start_cluster
 
 from waiting import wait_for
 
 pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    """A cluster whose pods the fake executor runs (this module's own)."""
+    c, stop = start_cluster(audit=False, runner="fake")
+    try:
+        yield c
+    finally:
+        stop()
 
 IMAGE = "ghcr.io/jobscrape/jobscrape:dev"
 #: The harness's own test command (jobscrape-dev, not in the runtime package or image); the

@@ -362,9 +362,9 @@ def test_server_side_dry_run(cluster, crd, helm, dry_run_namespaces, args):
             "serverside-applied" in out.stdout, out.stdout
 
 
-# The local executor runs only Job pods (label batch.kubernetes.io/controller-uid). For the
-# release's Deployment pod the test runs a second executor, the same code with a selector for
-# that pod; everything else (token, env from the ConfigMap, status) is the executor's own.
+# With the fake executor (JOBSCRAPE_POD_RUNNER=fake), which runs only Job pods (label
+# batch.kubernetes.io/controller-uid), the release's Deployment pod needs a second executor,
+# the same code with a selector for that pod. With a real node the kubelet runs it.
 _DEPLOYMENT_EXECUTOR = """
 import sys
 from jobscrape_dev.devcluster import executor
@@ -374,8 +374,12 @@ sys.exit(executor.main(sys.argv[2:]))
 
 
 @pytest.fixture
-def release_executor(cluster, tmp_path) -> Iterator[Path]:
-    """An executor for the pods of the Helm release `e2e`; yields its state folder."""
+def release_executor(cluster, tmp_path) -> Iterator[Path | None]:
+    """With the fake executor: one for the pods of the Helm release `e2e` (yields its state
+    folder); with a real node: nothing to do (None)."""
+    if cluster.node is not None:
+        yield None
+        return
     state = tmp_path / "release-executor"
     state.mkdir()
     proc = processes.spawn(
@@ -417,15 +421,19 @@ def test_helm_install_upgrade_uninstall(cluster, crd, namespace, helm, release_e
     release, rns = "e2e", "jobscrape-helm"
     operator_user = f"system:serviceaccount:{rns}:e2e-jobscrape-operator"
     kc = f"--kubeconfig={cluster.kubeconfig}"
+    repository, tag = RUNNER_IMAGE.rsplit(":", 1)
+    real_pod = cluster.node is not None  # the kubelet runs the pod, in a network of its own
     values = _values_file(tmp_path, {
-        "image": {"tag": "dev"},  # ghcr.io/jobscrape/jobscrape:dev: what the executor runs
+        "image": {"repository": repository, "tag": tag},  # the project's image
         "runner": {"image": RUNNER_IMAGE},
         "namespaces": [namespace],  # not the other tests' JobSources
         "allowPrivateNetworks": True,
         "resyncSeconds": 2,
         "logFormat": "text",
-        "metrics": {"bindAddress": f"127.0.0.1:{processes.free_port()}"},
-        "health": {"bindAddress": f"127.0.0.1:{processes.free_port()}"},
+        "metrics": {"bindAddress": "0.0.0.0:8000" if real_pod
+                    else f"127.0.0.1:{processes.free_port()}"},
+        "health": {"bindAddress": "0.0.0.0:8080" if real_pod
+                   else f"127.0.0.1:{processes.free_port()}"},
     })
     core, apps = client.CoreV1Api(cluster.api), client.AppsV1Api(cluster.api)
     batch, co = client.BatchV1Api(cluster.api), client.CustomObjectsApi(cluster.api)
@@ -434,6 +442,10 @@ def test_helm_install_upgrade_uninstall(cluster, crd, namespace, helm, release_e
     installed = False
 
     def diagnostics() -> str:
+        if release_executor is None:
+            return "\n".join(f"--- {p.metadata.name}\n"
+                             f"{cluster.pod_log(rns, p.metadata.name)[-3000:]}"
+                             for p in _operator_pods(core, rns, running=False))
         logs = sorted((release_executor / "logs").glob("*.log"))
         return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in logs)
 

@@ -49,7 +49,7 @@ def _query(port: int, q: str) -> list[dict]:
 
 
 def test_live_metrics_promtool_and_prometheus(cluster, crd, namespace, tmp_path):
-    with BoardServer() as boards:
+    with BoardServer(host=cluster.host) as boards:
         op = start_operator(cluster, tmp_path)
         prom = None
         try:

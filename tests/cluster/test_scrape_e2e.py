@@ -21,7 +21,7 @@ pytestmark = pytest.mark.cluster
 
 
 def test_scheduled_run_writes_status_and_columns(cluster, crd, namespace, tmp_path):
-    with BoardServer() as boards:
+    with BoardServer(host=cluster.host) as boards:
         op = start_operator(cluster, tmp_path)
         try:
             co = client.CustomObjectsApi(cluster.api)

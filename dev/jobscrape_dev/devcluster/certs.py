@@ -104,8 +104,10 @@ def _write_cert(cert: x509.Certificate, path: Path) -> None:
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def make_pki(directory: Path) -> ClusterPKI:
-    """Create a CA, the API server's serving cert, client certs and ServiceAccount keys."""
+def make_pki(directory: Path, extra_ips: tuple[str, ...] = ()) -> ClusterPKI:
+    """Create a CA, the API server's serving cert, client certs and ServiceAccount keys.
+
+    `extra_ips` are added to the serving cert's IP SANs (e.g. a local node's address)."""
     directory.mkdir(parents=True, exist_ok=True)
     ca_key = _key()
     ca_name = _name("jobscrape-devcluster-ca")
@@ -118,7 +120,7 @@ def make_pki(directory: Path) -> ClusterPKI:
         _name("kube-apiserver"), srv_key, ca_name, ca_key,
         server_names=("localhost", "kubernetes", "kubernetes.default",
                       "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"),
-        server_ips=("127.0.0.1", "10.0.0.1"),
+        server_ips=("127.0.0.1", "10.0.0.1", *extra_ips),
     )
     _write_cert(srv, directory / "apiserver.crt")
     _write_key(srv_key, directory / "apiserver.key")

@@ -5,6 +5,14 @@ kube-controller-manager (job, cronjob, garbage-collector, namespace, ttl-after-f
 serviceaccount, pvc- and pv-protection controllers) run as child processes on free ports,
 with all state in one temp dir that `stop()` removes. Children die with this process even
 when it is killed.
+
+Opt-in node mode, `ControlPlane(node_address=...)`, for a real kubelet (devcluster/node.py; the
+address must already be on an interface of this machine, `Node.prepare()` puts it there): the
+API server binds and advertises that address instead of 127.0.0.1 (its serving cert names it,
+the kubeconfigs point there; the `kubernetes` Service's endpoint is that address, pods set
+KUBERNETES_SERVICE_HOST/PORT to it as there is no kube-proxy), talks to kubelets with the admin
+client cert at their InternalIP; the controller manager also runs the node-lifecycle and
+persistentvolume-binder controllers, and kube-scheduler (from hack/build-node.sh) runs.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -37,6 +46,8 @@ CONTROLLERS = (
     # a Deployment's pod (the Helm chart's operator, tests/cluster/test_helm.py)
     "deployment", "replicaset",
 )
+#: node mode only: the not-ready taint goes once the kubelet reports Ready; claims bind to volumes
+NODE_CONTROLLERS = ("node-lifecycle-controller", "persistentvolume-binder-controller")
 WORKDIR_PREFIX = "jobscrape-devcluster-"
 BUILD_SCRIPT = REPO_ROOT / "hack" / "build-control-plane.sh"
 
@@ -98,6 +109,7 @@ class ControlPlane:
     bin_dir: Path | None = None
     audit: bool = False
     extra_apiserver_args: tuple[str, ...] = ()
+    node_address: str | None = None
     workdir: Path = field(init=False)
     pki: ClusterPKI = field(init=False)
     kubeconfig: Path = field(init=False)
@@ -110,16 +122,19 @@ class ControlPlane:
         """Start etcd, the API server and the controller manager; return when the API is ready."""
         t0 = time.monotonic()
         remove_stale_workdirs()
+        if self.node_address:
+            _check_local_address(self.node_address)
         bins = self.bin_dir or find_binaries()
         self.workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
         (self.workdir / "owner.pid").write_text(str(os.getpid()))
         atexit.register(self.stop)
         try:
             (self.workdir / "logs").mkdir()
-            self.pki = make_pki(self.workdir / "pki")
+            self.pki = make_pki(self.workdir / "pki", extra_ips=(
+                (self.node_address,) if self.node_address else ()))
             etcd_url = self._start_etcd(bins)
             port = processes.free_port()
-            self.server = f"https://127.0.0.1:{port}"
+            self.server = f"https://{self.node_address or '127.0.0.1'}:{port}"
             self.kubeconfig = write_kubeconfig(
                 self.workdir / "admin.kubeconfig", self.server, self.pki.ca_cert,
                 client_cert=self.pki.admin.cert, client_key=self.pki.admin.key,
@@ -128,6 +143,8 @@ class ControlPlane:
             self._wait_ready(deadline=t0 + timeout)
             self._start_controller_manager(bins)
             self._wait_controllers(deadline=t0 + timeout)
+            if self.node_address:
+                self._start_scheduler(deadline=t0 + timeout)
         except BaseException:
             self.stop()
             raise
@@ -197,10 +214,11 @@ class ControlPlane:
 
     def _start_apiserver(self, bins: Path, etcd_url: str, port: int) -> None:
         p = self.pki
+        host = self.node_address or "127.0.0.1"
         args = [
             str(bins / "kube-apiserver"),
             f"--etcd-servers={etcd_url}",
-            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+            f"--bind-address={host}", f"--advertise-address={host}",
             f"--secure-port={port}",
             f"--cert-dir={self.workdir / 'apiserver-certs'}",
             f"--tls-cert-file={p.serving_cert}", f"--tls-private-key-file={p.serving_key}",
@@ -215,6 +233,10 @@ class ControlPlane:
             "--profiling=false",
             "--v=1",
         ]
+        if self.node_address:  # `kubectl logs/exec`: kubelet's webhook authn/authz admits admin
+            args += [f"--kubelet-client-certificate={p.admin.cert}",
+                     f"--kubelet-client-key={p.admin.key}",
+                     "--kubelet-preferred-address-types=InternalIP"]
         if self.audit:
             policy = self.workdir / "audit-policy.yaml"
             policy.write_text(_AUDIT_POLICY)
@@ -235,7 +257,7 @@ class ControlPlane:
             f"--authentication-kubeconfig={kc}", f"--authorization-kubeconfig={kc}",
             "--bind-address=127.0.0.1", f"--secure-port={processes.free_port()}",
             f"--cert-dir={self.workdir / 'kcm-certs'}",
-            f"--controllers={','.join(CONTROLLERS)}",
+            f"--controllers={','.join(self._controllers())}",
             "--use-service-account-credentials=true",
             f"--service-account-private-key-file={p.sa_private_key}",
             f"--root-ca-file={p.ca_cert}",
@@ -243,6 +265,40 @@ class ControlPlane:
             "--concurrent-job-syncs=10", "--concurrent-cron-job-syncs=10",
             "--v=1",
         ])
+
+    def _controllers(self) -> tuple[str, ...]:
+        return CONTROLLERS + (NODE_CONTROLLERS if self.node_address else ())
+
+    def _start_scheduler(self, deadline: float) -> None:
+        """kube-scheduler (node mode), as admin; return once its /healthz answers."""
+        from jobscrape_dev.devcluster.node import find_node_build  # node mode only
+
+        scheduler = find_node_build() / "bin" / "kube-scheduler"  # a first build takes minutes
+        deadline = max(deadline, time.monotonic() + 30)
+        port = processes.free_port()
+        kc = str(self.kubeconfig)
+        self._spawn("kube-scheduler", [
+            str(scheduler),
+            f"--kubeconfig={kc}",
+            f"--authentication-kubeconfig={kc}", f"--authorization-kubeconfig={kc}",
+            "--bind-address=127.0.0.1", f"--secure-port={port}",
+            f"--cert-dir={self.workdir / 'scheduler-certs'}",
+            "--leader-elect=false",
+            "--v=1",
+        ])
+        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=False,
+                          timeout=2.0) as c:
+            while True:
+                self._check_alive()
+                try:
+                    if c.get("/healthz").status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise ControlPlaneError("kube-scheduler not healthy in time:\n"
+                                            + processes.tail(self.log_path("kube-scheduler")))
+                time.sleep(0.2)
 
     def _check_alive(self) -> None:
         for name, proc in self._procs.items():
@@ -274,3 +330,14 @@ class ControlPlane:
                     raise ControlPlaneError(f"{component} not {what} in time:\n"
                                             + processes.tail(self.log_path(component)))
                 time.sleep(0.2)
+
+
+def _check_local_address(address: str) -> None:
+    """ControlPlaneError unless `address` is on an interface of this machine."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((address, 0))
+        except OSError as e:
+            raise ControlPlaneError(
+                f"node address {address} is not on an interface of this machine ({e}): "
+                "call Node.prepare() before starting the control plane") from e

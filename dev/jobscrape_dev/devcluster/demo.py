@@ -1,5 +1,6 @@
-"""The one-command demo: a local control plane, the CRD, the operator and the pod executor,
-the local board server with the fixture boards, and a JobSource scraping them.
+"""The one-command demo: a local control plane with a real node (or, when this machine's node is
+busy, e.g. with a test run, the fake pod executor: it says which), the CRD, the operator, the
+local board server with the fixture boards, a webhook receiver, and a JobSource scraping them.
 
     bash hack/demo.sh            # keeps running until Ctrl-C
     bash hack/demo.sh --once     # exits after the first run
@@ -22,15 +23,14 @@ from kubernetes import client, config
 from jobscrape.api import contract
 from jobscrape_dev import REPO_ROOT
 from jobscrape_dev.devcluster import processes
-from jobscrape_dev.devcluster.controlplane import ControlPlane
-from jobscrape_dev.devcluster.executor import start_executor
 from jobscrape_dev.devcluster.identity import service_account_kubeconfig
+from jobscrape_dev.devcluster.localcluster import Cluster, start_cluster
+from jobscrape_dev.devcluster.node import NodeError
 from jobscrape_dev.devcluster.policy import install_runner_policy
 
 NAMESPACE = "demo"
 SOURCE = "fixture-boards"
 KUBECONFIG_COPY = Path("/tmp/jobscrape-demo.kubeconfig")
-DEMO_IMAGE = "ghcr.io/jobscrape/jobscrape:demo"
 HOOK_SECRET = "jobscrape-demo-hooks"
 
 
@@ -88,18 +88,20 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    cp = ControlPlane().start()
-    server = BoardServer(host="127.0.0.1", port=0)
+    try:  # a real node, unless another process (a test run) holds this machine's one node
+        cluster, stop_cluster = start_cluster(audit=False, runner="node", node_lock_timeout=2)
+        runner = "a real node (kubelet + containerd + runc, the project's image)"
+    except NodeError as e:
+        cluster, stop_cluster = start_cluster(audit=False, runner="fake")
+        runner = f"the fake pod executor ({e})"
+    cp = cluster.cp
+    server = BoardServer(host=cluster.host, port=0)
     server.start()
-    chat = WebhookReceiver().start()  # stands in for a Discord channel's webhook
+    chat = WebhookReceiver(host=cluster.host).start()  # stands in for a Discord channel
     op: subprocess.Popen[bytes] | None = None
     try:
-        print(f"control plane up in {cp.started_seconds:.1f}s (kube-apiserver {cp.server})",
-              flush=True)
-        state = cp.workdir / "executor"
-        state.mkdir()
-        cp.add_process("executor", start_executor(cp.kubeconfig, state,
-                                                  cp.log_path("executor")))
+        print(f"control plane up in {cp.started_seconds:.1f}s (kube-apiserver {cp.server}); "
+              f"pods run by {runner}", flush=True)
         api = config.new_client_from_config(config_file=str(cp.kubeconfig))
         crd_file = REPO_ROOT / "crds" / f"{contract.PLURAL}.{contract.GROUP}.yaml"
         crd = yaml.safe_load(crd_file.read_text())
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                 rbac_api.create_cluster_role(d)
             elif d["kind"] == "ClusterRoleBinding":
                 rbac_api.create_cluster_role_binding(d)
-        install_runner_policy(api, DEMO_IMAGE)
+        install_runner_policy(api, cluster.runner_image)
         kc = service_account_kubeconfig(api, cp.server, cp.pki.ca_cert,
                                         cp.workdir / "operator.kubeconfig", "jobscrape-system",
                                         "jobscrape-operator", cluster_role=role["metadata"]["name"])
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                               f"--kubeconfig={kc}", "--health-bind-address=",
                               "--metrics-bind-address=",
                               "--allow-private-networks",
-                              f"--runner-image={DEMO_IMAGE}"],
+                              f"--runner-image={cluster.runner_image}"],
                              cp.log_path("operator"))
         core = client.CoreV1Api(api)
         core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_kubectl(cp.kubeconfig, "get", "jobsources", "-n", NAMESPACE))
         print("$ kubectl get jsrc -n demo -o wide")
         print(_kubectl(cp.kubeconfig, "get", "jsrc", "-n", NAMESPACE, "-o", "wide"))
-        _print_postings(state)
+        _print_postings(cluster)
         print(f"$ # the Discord-style messages the webhook receiver got ({chat.url})")
         print(render_discord(chat.requests))
         chat.clear()
@@ -186,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             processes.stop(op)
         server.stop()
         chat.stop()
-        cp.stop()
+        stop_cluster()
 
 
 def _wait_run(co: client.CustomObjectsApi, before: str | None, timeout: float
@@ -216,11 +218,13 @@ def render_discord(requests: list[Any]) -> str:
     return "\n".join(lines or ["(no messages)"]) + "\n"
 
 
-def _print_postings(executor_state: Path) -> None:
+def _print_postings(cluster: Cluster) -> None:
+    from jobscrape.controller.naming import store_claim_name
     from jobscrape.scrape import render
     from jobscrape.store import open_store
 
-    dbs = list((executor_state / "pvc" / NAMESPACE).glob("*/jobscrape.db"))
+    dbs = [p for p in [cluster.claim_dir(NAMESPACE, store_claim_name(SOURCE)) / "jobscrape.db"]
+           if p.exists()]
     if not dbs:
         print("(no store file found)")
         return
