@@ -7,7 +7,14 @@ N postings per board by cloning real entries with new ids and titles. Some token
 variant of a captured payload instead (VARIANTS: the greenhouse board `hostile` answers
 hostile_greenhouse.json, titles and links made to attack terminals, spreadsheets and browsers).
 
-    python -m jobscrape_dev.boardserver --port 8089
+Hostile boards (Fault fields; HOSTILE names a ready-made one per token, --hostile installs
+them): a gzip or deflate bomb (`bomb`: the bytes it inflates to), a body sent compressed
+(`encoding`), a description of `nested` nested <div>s (greenhouse), pages made large by
+`pad` characters of text per posting (with `scale`: many large pages), one posting without its
+id (`bad_item`) and one invalid UTF-8 byte in a title (`bad_byte`) (greenhouse, lever, ashby),
+and 429 with a long Retry-After (`status`, `retry_after`).
+
+    python -m jobscrape_dev.boardserver --port 8089 --hostile
     curl -X POST localhost:8089/_faults -d '{"acme": {"status": 500}}'
 """
 
@@ -16,9 +23,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import functools
+import gzip
 import hashlib
+import html
 import json
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,18 +47,66 @@ VARIANTS: dict[str, dict[str, str]] = {
 }
 
 
-def clone_items(items: list[dict[str, Any]], n: int, id_key: str, title_key: str
-                ) -> list[dict[str, Any]]:
+def clone_items(items: list[dict[str, Any]], n: int, id_key: str, title_key: str,
+                start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
     """`n` real entries cloned round-robin, each with a new id and title (nothing else
-    changes, so the format stays the captured one)."""
+    changes, so the format stays the captured one); with `start`/`stop`, only those of the n
+    (the same ones, for a page of a large board)."""
     out = []
-    for i in range(n):
+    for i in range(max(0, start), min(n, n if stop is None else stop)):
         item = copy.deepcopy(items[i % len(items)])
         base = item[id_key]
         item[id_key] = base * 100000 + i if isinstance(base, int) else f"{base}-{i}"
         item[title_key] = f"{item[title_key]} #{i}"
         out.append(item)
     return out
+
+
+#: Inflated size of one cached gzip member of a bomb (members are concatenated).
+BOMB_MEMBER = 64 * 1024 * 1024
+#: Where `bad_byte` puts its byte (not valid UTF-8 on its own).
+BAD_BYTE_MARK = "@@invalid-byte@@"
+#: Filler text for `pad`.
+FILLER = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. "
+#: The key holding each posting's id and title, per board type that takes bad_item/bad_byte/pad.
+KEYS: dict[str, tuple[str, str, str]] = {  # type -> (id, title, description)
+    "greenhouse": ("id", "title", "content"),
+    "lever": ("id", "text", "description"),
+    "ashby": ("id", "title", "descriptionHtml"),
+}
+
+
+@functools.cache
+def _gzip_member() -> bytes:
+    return gzip.compress(bytes(BOMB_MEMBER), compresslevel=9, mtime=0)
+
+
+@functools.cache
+def bomb_body(size: int, encoding: str = "gzip") -> bytes:
+    """A body that inflates to `size` zero bytes: concatenated gzip members, or one deflate
+    (zlib) stream. About 1 KB per MB inflated."""
+    if encoding in ("gzip", "x-gzip"):
+        return _gzip_member() * max(1, -(-size // BOMB_MEMBER))
+    c = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS if encoding == "raw-deflate"
+                         else zlib.MAX_WBITS)
+    block = bytes(1024 * 1024)
+    parts = [c.compress(block) for _ in range(size // len(block))]
+    return b"".join(parts) + c.compress(bytes(size % len(block))) + c.flush()
+
+
+def encode_body(body: bytes, encoding: str) -> bytes:
+    """The body compressed as Content-Encoding `encoding` (gzip, deflate, or raw-deflate:
+    deflate without its zlib wrapper, as some servers send it)."""
+    if encoding in ("gzip", "x-gzip"):
+        return gzip.compress(body, mtime=0)
+    c = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS if encoding == "raw-deflate"
+                         else zlib.MAX_WBITS)
+    return c.compress(body) + c.flush()
+
+
+def nested_divs(depth: int) -> str:
+    """HTML of `depth` nested <div>s around one word."""
+    return "<div>" * depth + "deep" + "</div>" * depth
 
 
 @dataclass
@@ -63,12 +122,29 @@ class Fault:
     oversize: int = 0  # stream this many bytes
     etag: bool = False  # send an ETag and answer If-None-Match with 304
     scale: int = 0  # synthesise this many postings
+    bomb: int = 0  # send a body compressed with `encoding` (gzip unless set) inflating to this
+    encoding: str | None = None  # send bodies compressed: gzip, deflate or raw-deflate
+    nested: int = 0  # greenhouse: the first job's content is this many nested <div>s
+    pad: int = 0  # add this many characters of text to each posting's description
+    bad_item: bool = False  # the first posting of each page has no id
+    bad_byte: bool = False  # an invalid UTF-8 byte in the last title of each page
     seen: int = 0
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Fault:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__
                       and k != "seen"})
+
+
+#: Ready-made hostile boards, by token (any board type): what `--hostile` installs.
+HOSTILE: dict[str, dict[str, Any]] = {
+    "bomb": {"bomb": 1024**3},  # gzip inflating to 1 GiB
+    "deflate-bomb": {"bomb": 256 * 1024**2, "encoding": "deflate"},
+    "deep": {"nested": 200_000},  # greenhouse: a 2 MB description of nested <div>s
+    "bigpages": {"scale": 20_000, "pad": 190_000},  # lever: 200 pages of about 19 MB
+    "badbits": {"scale": 5, "bad_item": True, "bad_byte": True},
+    "ratelimited": {"status": 429, "retry_after": 3600},
+}
 
 
 @dataclass
@@ -134,6 +210,11 @@ class BoardServer:
         """Inject a fault for a board token (see Fault)."""
         self.faults[token] = Fault(**kw)
 
+    def set_hostile(self) -> None:
+        """Inject every HOSTILE fault under its token."""
+        for token, kw in HOSTILE.items():
+            self.set_fault(token, **kw)
+
     async def _start(self) -> None:
         app = web.Application()
         r = app.router
@@ -192,6 +273,11 @@ class BoardServer:
         if f.status and active:
             headers = {"Retry-After": str(f.retry_after)} if f.retry_after is not None else {}
             return web.Response(status=f.status, text=f"fault {f.status}", headers=headers)
+        if f.bomb and active:
+            coding = f.encoding or "gzip"
+            return web.Response(body=bomb_body(f.bomb, coding), headers={
+                "Content-Type": content_type,
+                "Content-Encoding": "deflate" if coding == "raw-deflate" else coding})
         if f.oversize and active:
             resp = web.StreamResponse(headers={"Content-Type": content_type})
             await resp.prepare(request)
@@ -206,49 +292,92 @@ class BoardServer:
             body = body[: len(body) // 2]
         if f.malformed and active:
             body = b"<html><body>Service temporarily unavailable" + b"\x00\xff" * 8
+        headers = {}
+        if f.encoding:
+            body = encode_body(body, f.encoding)
+            headers["Content-Encoding"] = "deflate" if f.encoding == "raw-deflate" else f.encoding
         if f.etag:
             tag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
             if request.headers.get("If-None-Match") == tag:
                 return web.Response(status=304, headers={"ETag": tag})
-            return web.Response(body=body, content_type=content_type, headers={"ETag": tag})
-        return web.Response(body=body, content_type=content_type)
+            headers["ETag"] = tag
+        return web.Response(body=body, content_type=content_type, headers=headers)
 
     def _scale(self, token: str) -> int:
         f = self.faults.get(token)
         return f.scale if f else 0
 
+    def _shaped(self, token: str) -> bool:
+        """Whether the token's fault changes the document (so it is built, not read)."""
+        f = self.faults.get(token)
+        return f is not None and bool(f.scale or f.nested or f.pad or f.bad_item or f.bad_byte)
+
+    def _spoil(self, token: str, board_type: str, items: list[dict[str, Any]]) -> None:
+        """Apply the token's pad, nested and bad_item faults to one page of postings."""
+        f = self.faults.get(token)
+        if f is None or not items:
+            return
+        id_key, _, text_key = KEYS[board_type]
+        if f.pad:
+            filler = (FILLER * (f.pad // len(FILLER) + 1))[:f.pad]
+            for item in items:
+                item[text_key] = (item.get(text_key) or "") + (
+                    html.escape(f"<p>{filler}</p>") if board_type == "greenhouse"
+                    else f"<p>{filler}</p>")
+        if f.nested and board_type == "greenhouse":
+            items[0][text_key] = html.escape(nested_divs(f.nested))  # entity-escaped, as real
+        if f.bad_item:
+            items[0].pop(id_key, None)
+        if f.bad_byte:  # marked here, made an invalid byte once serialised (_encoded)
+            title_key = KEYS[board_type][1]
+            items[-1][title_key] = BAD_BYTE_MARK + str(items[-1].get(title_key, ""))
+
+    def _encoded(self, token: str, board_type: str, doc: Any) -> bytes:
+        """The document as served: JSON, with the token's invalid byte if it has one."""
+        body = json.dumps(doc).encode()
+        f = self.faults.get(token)
+        if f is not None and f.bad_byte:
+            body = body.replace(BAD_BYTE_MARK.encode(), b"\xff", 1)
+        return body
+
     async def _greenhouse(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
         name = VARIANTS["greenhouse"].get(token, "greenhouse_jobs_content.json")
         n = self._scale(token)
-        if not n and token not in self.edits:
+        if not self._shaped(token) and token not in self.edits:
             return await self._serve(request, self._raw(name), "application/json")
         doc = self._json(name)
         if n:
             doc["jobs"] = clone_items(doc["jobs"], n, "id", "title")
             doc.setdefault("meta", {})["total"] = n
+        self._spoil(token, "greenhouse", doc["jobs"])
         if token in self.edits:
             self.edits[token](doc)
-        return await self._serve(request, json.dumps(doc).encode(), "application/json")
+        return await self._serve(request, self._encoded(token, "greenhouse", doc),
+                                 "application/json")
 
     async def _lever(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
         items = self._json("lever_postings.json")
-        n = self._scale(request.match_info["token"])
-        if n:
-            items = clone_items(items, n, "id", "text")
+        n = self._scale(token) or len(items)
         skip = int(request.query.get("skip", 0))
-        limit = int(request.query.get("limit", len(items) or 1))
-        return await self._serve(request, json.dumps(items[skip:skip + limit]).encode(),
+        limit = int(request.query.get("limit", n or 1))
+        page = (clone_items(items, n, "id", "text", skip, skip + limit) if self._scale(token)
+                else items[skip:skip + limit])
+        self._spoil(token, "lever", page)
+        return await self._serve(request, self._encoded(token, "lever", page),
                                  "application/json")
 
     async def _ashby(self, request: web.Request) -> web.StreamResponse:
-        n = self._scale(request.match_info["token"])
-        if not n:
+        token = request.match_info["token"]
+        if not self._shaped(token):
             return await self._serve(request, self._raw("ashby_job_board.json"),
                                      "application/json")
         doc = self._json("ashby_job_board.json")
-        doc["jobs"] = clone_items(doc["jobs"], n, "id", "title")
-        return await self._serve(request, json.dumps(doc).encode(), "application/json")
+        if self._scale(token):
+            doc["jobs"] = clone_items(doc["jobs"], self._scale(token), "id", "title")
+        self._spoil(token, "ashby", doc["jobs"])
+        return await self._serve(request, self._encoded(token, "ashby", doc), "application/json")
 
     async def _workable(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, self._raw("workable_widget_details.json"),
@@ -302,8 +431,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8089)
     p.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES)
+    p.add_argument("--hostile", action="store_true",
+                   help=f"serve the hostile boards under their tokens: {', '.join(HOSTILE)}")
     args = p.parse_args(argv)
-    server = BoardServer(fixtures=args.fixtures, host=args.host, port=args.port).start()
+    server = BoardServer(fixtures=args.fixtures, host=args.host, port=args.port)
+    if args.hostile:
+        server.set_hostile()
+    server.start()
     print(f"serving fixture boards on {server.url}", flush=True)
     try:
         threading.Event().wait()

@@ -59,8 +59,12 @@ class BoardStatus(ApiModel):
     name: str = Field(max_length=63, description="The board's name.")
     type: str | None = Field(None, max_length=32, description="The board's type.")
     state: BoardState | None = Field(
-        None, description="OK, Empty (no postings), NotFound (404) or Failing.")
+        None, description="OK, Empty (no postings), NotFound (404), RateLimited (429: the "
+                          "message has the host's Retry-After) or Failing.")
     postings: int | None = Field(None, description="Open postings of this board.")
+    skipped: int | None = Field(
+        None, description="Items of the last fetch that could not be read and were left out "
+                          "(absent when none).")
     last_success_time: str | None = Field(None, max_length=64, json_schema_extra={
         "format": "date-time"}, description="When the board was last fetched fine.")
     consecutive_failures: int | None = Field(None, description="Failed runs in a row.")

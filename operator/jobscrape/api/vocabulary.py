@@ -23,8 +23,10 @@ BOARD_TYPE_NOTES: dict[str, str] = {"jsonld": "schema.org JobPosting pages",
 RemoteFilter = Literal["any", "only", "exclude"]
 REMOTE_FILTERS: tuple[str, ...] = get_args(RemoteFilter)
 
-BoardState = Literal["OK", "Empty", "NotFound", "Failing"]
-#: Every state a board can be in after a run.
+BoardState = Literal["OK", "Empty", "NotFound", "RateLimited", "Failing"]
+#: Every state a board can be in after a run: fetched fine, with postings or without; no such
+#: board (404); the host answered 429 past the retries or asked to come back later than a run
+#: waits (its Retry-After in the message); failed otherwise.
 BOARD_STATES: tuple[str, ...] = get_args(BoardState)
 #: The states of a board that is up: fetched fine, with postings or without.
 OK_STATES: tuple[str, ...] = ("OK", "Empty")

@@ -52,7 +52,7 @@ def first_url(board: BoardRef) -> str:
 def parse(body: bytes, board: BoardRef, url: str) -> Page:
     """All listed postings of the board (Ashby does not page)."""
     jobs = require_list(load_json(body, TYPE), "jobs", TYPE)
-    return Page(map_items(jobs, lambda job: _posting(job, board), f"{TYPE}: jobs"))
+    return map_items(jobs, lambda job: _posting(job, board), f"{TYPE}: jobs")
 
 
 def _posting(job: Mapping[str, Any], board: BoardRef) -> Posting | None:

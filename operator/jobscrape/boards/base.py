@@ -24,10 +24,14 @@ class BoardRef:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One parsed response: its postings, and the next URL to fetch when the board pages."""
+    """One parsed response: its postings, the next URL to fetch when the board pages, and the
+    items that could not be read and were left out (`skipped`; the first few reasons, each
+    naming its item, in `skip_reasons`)."""
 
     postings: list[Posting]
     next_url: str | None = None
+    skipped: int = 0
+    skip_reasons: tuple[str, ...] = ()
 
 
 class Adapter(Protocol):
@@ -38,5 +42,7 @@ class Adapter(Protocol):
         ...
 
     def parse(self, body: bytes, board: BoardRef, url: str) -> Page:
-        """Parse one response body fetched from `url`; raise ParseError on a malformed body."""
+        """Parse one response body fetched from `url`; raise ParseError on a malformed body
+        (a body none of whose items can be read included); unreadable items among readable
+        ones are skipped and counted in the Page."""
         ...

@@ -65,7 +65,7 @@ def parse(body: bytes, board: BoardRef, url: str) -> Page:
     if isinstance(error, SAXParseException) and not _CLOSED.search(body[-512:]):
         raise ParseError(f"{TYPE}: feed is truncated or not well-formed XML: {error}")
     entries = [e for e in as_list(result.get("entries")) if as_str(as_dict(e).get("title"))]
-    return Page(map_items(entries, lambda entry: _posting(entry, board), f"{TYPE}: entries"))
+    return map_items(entries, lambda entry: _posting(entry, board), f"{TYPE}: entries")
 
 
 def _posting(entry: Mapping[str, Any], board: BoardRef) -> Posting:

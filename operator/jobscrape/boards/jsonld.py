@@ -61,11 +61,11 @@ def parse(body: bytes, board: BoardRef, url: str) -> Page:
         raise ParseError(
             f"{TYPE}: {broken} JSON-LD block(s) could not be read and no JobPosting was found"
         )
-    postings = map_items(jobs, lambda job: _posting(job, board, url), f"{TYPE}: JobPosting")
+    page = map_items(jobs, lambda job: _posting(job, board, url), f"{TYPE}: JobPosting")
     first: dict[str, Posting] = {}
-    for posting in postings:
+    for posting in page.postings:
         first.setdefault(posting.id, posting)
-    return Page(list(first.values()))
+    return Page(list(first.values()), None, page.skipped, page.skip_reasons)
 
 
 def _blocks(body: bytes) -> tuple[list[Any], int]:

@@ -60,8 +60,8 @@ def parse(body: bytes, board: BoardRef, url: str) -> Page:
     doc = load_json(body, TYPE)
     if not isinstance(doc, list):
         raise ParseError(f"{TYPE}: expected a JSON array of postings, got {type(doc).__name__}")
-    postings = map_items(doc, lambda item: _posting(item, board), f"{TYPE}: postings")
-    return Page(postings, _next_url(url, len(doc)))
+    return map_items(doc, lambda item: _posting(item, board), f"{TYPE}: postings",
+                     next_url=_next_url(url, len(doc)))
 
 
 def _next_url(url: str, count: int) -> str | None:

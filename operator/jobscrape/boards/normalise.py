@@ -3,7 +3,11 @@ employment types, remote flags, locations, URLs and building the final Posting.
 
 Everything here is pure and tolerant: a field of the wrong type or an unreadable value becomes
 None (or the enum's UNKNOWN), never an exception. Structural problems are the adapters' to
-report, as ParseError.
+report, as ParseError; an item that cannot be read is skipped and counted (map_items).
+
+Descriptions are sanitised with nh3, whose time grows with the square of the tag nesting depth
+(200,000 nested <div>s: minutes). Before it, a linear scan refuses what is too large or too
+deeply nested (DescriptionLimits): such a description is kept as its plain text.
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ import html
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import nh3
 
-from jobscrape.boards.base import BoardRef, ParseError
+from jobscrape.boards.base import BoardRef, Page, ParseError
 from jobscrape.netguard import scrub_secrets
 from jobscrape.postings import (
     EmploymentType,
@@ -41,11 +48,16 @@ UNEXPECTED = (
 )
 
 
-def load_json(body: bytes, board_type: str) -> Any:
-    """The decoded JSON document; ParseError when the body is not (complete) JSON."""
+def load_json(body: bytes | bytearray, board_type: str) -> Any:
+    """The decoded JSON document; ParseError when the body is not (complete) JSON.
+
+    The text is decoded as JSON's own rules detect it (UTF-8, -16 or -32, BOM or not), with
+    each invalid byte read as U+FFFD: one bad byte spoils one string, not the whole page.
+    """
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError, too deep
+        text = bytes(body).decode(json.detect_encoding(body), errors="replace")
+        return json.loads(text)
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, too deep
         raise ParseError(f"{board_type}: body is not valid JSON: {_short(e)}") from None
 
 
@@ -86,25 +98,43 @@ def require_list(doc: object, key: str, board_type: str) -> list[Any]:
     return value
 
 
+#: How many skip reasons a Page keeps (the count is exact).
+SKIP_REASONS = 3
+
+
 def map_items(
-    items: Sequence[object], convert: Callable[[Mapping[str, Any]], Posting | None], where: str
-) -> list[Posting]:
-    """Convert every item, dropping Nones; any failure becomes a ParseError naming the item
-    as `{where}[{index}]` (e.g. "greenhouse: jobs[3]: id is missing or not a non-empty string").
+    items: Sequence[Any], convert: Callable[[Any], Posting | None], where: str, *,
+    next_url: str | None = None, objects_only: bool = True,
+) -> Page:
+    """The Page of every item converted, Nones dropped. An item that cannot be read (not an
+    object when `objects_only`, a required field missing, a value of the wrong type) is skipped
+    and counted, its reason naming it as `{where}[{index}]` (e.g. "greenhouse: jobs[3]: id is
+    missing or not a non-empty string"). When there were items and not one could be read, the
+    body is not what the board type serves: ParseError with the first item's reason.
     """
     out: list[Posting] = []
+    reasons: list[str] = []
+    skipped = 0
     for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ParseError(f"{where}[{i}]: expected an object, got {type(item).__name__}")
         try:
+            if objects_only and not isinstance(item, dict):
+                raise ParseError(f"expected an object, got {type(item).__name__}")
             posting = convert(item)
         except ParseError as e:
-            raise ParseError(f"{where}[{i}]: {e}") from None
+            reason = f"{where}[{i}]: {e}"
         except UNEXPECTED as e:
-            raise ParseError(f"{where}[{i}]: unreadable posting: {_short(e)}") from None
-        if posting is not None:
-            out.append(posting)
-    return out
+            reason = f"{where}[{i}]: unreadable posting: {_short(e)}"
+        else:
+            if posting is not None:
+                out.append(posting)
+            continue
+        skipped += 1
+        if len(reasons) < SKIP_REASONS:
+            reasons.append(clean_line(reason)[:200])
+    if skipped and skipped == len(items):
+        more = f" (and the {skipped - 1} other items)" if skipped > 1 else ""
+        raise ParseError(reasons[0] + more)
+    return Page(out, next_url, skipped, tuple(reasons))
 
 
 def _short(e: BaseException) -> str:
@@ -175,8 +205,97 @@ def unescape_once(text: str) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DescriptionLimits:
+    """What a description may be to go through the HTML sanitiser: at most `max_chars`
+    characters and `max_depth` elements nested (counted by a linear scan of its tags)."""
+
+    max_chars: int = 512 * 1024
+    max_depth: int = 256
+
+
+DEFAULT_LIMITS = DescriptionLimits()
+_LIMITS: ContextVar[DescriptionLimits | None] = ContextVar("description_limits", default=None)
+
+
+@contextmanager
+def description_limits(limits: DescriptionLimits) -> Iterator[None]:
+    """Apply `limits` to the descriptions built inside the block (this thread or task only)."""
+    token = _LIMITS.set(limits)
+    try:
+        yield
+    finally:
+        _LIMITS.reset(token)
+
+
+# Elements that never hold others, and those whose end tag may be left out (the next sibling
+# closes them): neither nests deeper in the parser's tree.
+_VOID = frozenset(("area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link",
+                   "meta", "param", "source", "track", "wbr"))
+_OPTIONAL_END = frozenset(("p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup",
+                           "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rp",
+                           "rtc"))
+_TAG_NAME = re.compile(r"</?([A-Za-z][^\s/>]*)")
+_TAG = re.compile(r"<(/?)([A-Za-z][^\s/>]*)")  # a start or end tag's name: linear to scan
+_BREAK_NAMES = frozenset(("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "ul",
+                          "ol", "dl", "dt", "dd", "table", "blockquote", "pre", "section",
+                          "article", "header", "footer", "br", "hr"))
+
+
+def nesting_depth(fragment: str, stop: int) -> int:
+    """How deeply elements nest in the fragment, counted in one pass over its tags (void
+    elements and those with optional end tags do not nest); counting stops above `stop`."""
+    depth = deepest = 0
+    for m in _TAG.finditer(fragment):
+        name = m.group(2).lower()
+        if name in _VOID or name in _OPTIONAL_END:
+            continue
+        if m.group(1):
+            depth = max(0, depth - 1)
+            continue
+        depth += 1
+        if depth > deepest:
+            deepest = depth
+            if deepest > stop:
+                break
+    return deepest
+
+
+def strip_tags(fragment: str) -> str:
+    """Plain text of any HTML, in one linear pass: tags dropped (block tags become line
+    breaks), entities decoded, white space collapsed, one line per block. An unclosed tag at
+    the end drops what follows it. For HTML refused by the sanitiser, never for display as
+    HTML."""
+    parts: list[str] = []
+    i = 0
+    while True:
+        j = fragment.find("<", i)
+        if j < 0:
+            parts.append(fragment[i:])
+            break
+        parts.append(fragment[i:j])
+        k = fragment.find(">", j)
+        if k < 0:
+            break
+        m = _TAG_NAME.match(fragment, j, k)
+        parts.append("\n" if m is not None and m.group(1).lower() in _BREAK_NAMES else " ")
+        i = k + 1
+    text = html.unescape("".join(parts))
+    return _NEWLINES.sub("\n", _SPACES.sub(" ", text)).strip()
+
+
+def refusal(fragment: str, limits: DescriptionLimits) -> str | None:
+    """Why the sanitiser must not see this fragment (too long, nested too deeply), or None."""
+    if len(fragment) > limits.max_chars:
+        return f"longer than {limits.max_chars} characters"
+    if nesting_depth(fragment, limits.max_depth) > limits.max_depth:
+        return f"nested more than {limits.max_depth} elements deep"
+    return None
+
+
 def sanitise_html(fragment: str | None) -> str:
-    """The fragment with scripts, styles, event handlers and unsafe URLs removed (nh3)."""
+    """The fragment with scripts, styles, event handlers and unsafe URLs removed (nh3).
+    Callers check the fragment against the description limits first (describe does)."""
     if not fragment:
         return ""
     return _CLEANER.clean(fragment).strip()
@@ -195,7 +314,15 @@ def html_to_text(sanitised: str) -> str:
 
 
 def describe(fragment: str | None) -> tuple[str, str]:
-    """(sanitised HTML, plain text) of a description fragment."""
+    """(sanitised HTML, plain text) of a description fragment. A fragment over the
+    description limits (too long, nested too deeply) never reaches the sanitiser: it is kept
+    as its plain text, cut to the length limit, and as that text in escaped paragraphs."""
+    if fragment:
+        limits = _LIMITS.get() or DEFAULT_LIMITS
+        if refusal(fragment, limits) is not None:
+            text = strip_tags(fragment)[: limits.max_chars]
+            return "".join(f"<p>{html.escape(line)}</p>" for line in text.split("\n")
+                           if line), text
     safe = sanitise_html(fragment)
     return safe, html_to_text(safe)
 

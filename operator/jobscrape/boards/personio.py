@@ -27,6 +27,7 @@ from jobscrape.boards.normalise import (
     employment_type,
     endpoint,
     host_label,
+    map_items,
     parse_datetime,
     remote_from_text,
     section,
@@ -52,13 +53,9 @@ def parse(body: bytes, board: BoardRef, url: str) -> Page:
     if root.tag != ROOT:
         raise ParseError(f"{TYPE}: expected a <{ROOT}> document, got <{root.tag}>")
     job_base = _job_base(board, url)
-    postings = []
-    for i, position in enumerate(root.iter("position")):
-        try:
-            postings.append(_posting(position, board, job_base))
-        except ParseError as e:
-            raise ParseError(f"{TYPE}: position[{i}]: {e}") from None
-    return Page(postings)
+    return map_items(list(root.iter("position")),
+                     lambda position: _posting(position, board, job_base),
+                     f"{TYPE}: position", objects_only=False)
 
 
 def _job_base(board: BoardRef, url: str) -> str:

@@ -45,7 +45,7 @@ def first_url(board: BoardRef) -> str:
 def parse(body: bytes, board: BoardRef, url: str) -> Page:
     """All published offers of the company (Recruitee does not page)."""
     offers = require_list(load_json(body, TYPE), "offers", TYPE)
-    return Page(map_items(offers, lambda offer: _posting(offer, board), f"{TYPE}: offers"))
+    return map_items(offers, lambda offer: _posting(offer, board), f"{TYPE}: offers")
 
 
 def _posting(offer: Mapping[str, Any], board: BoardRef) -> Posting:

@@ -53,8 +53,8 @@ def parse(body: bytes, board: BoardRef, url: str) -> Page:
     """The postings of one page, and the next page's URL while more are left."""
     doc = load_json(body, TYPE)
     content = require_list(doc, "content", TYPE)
-    postings = map_items(content, lambda item: _posting(item, board), f"{TYPE}: content")
-    return Page(postings, _next_url(doc, url, len(content)))
+    return map_items(content, lambda item: _posting(item, board), f"{TYPE}: content",
+                     next_url=_next_url(doc, url, len(content)))
 
 
 def _next_url(doc: Mapping[str, Any], url: str, count: int) -> str | None:

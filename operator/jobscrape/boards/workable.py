@@ -50,7 +50,7 @@ def parse(body: bytes, board: BoardRef, url: str) -> Page:
     doc = load_json(body, TYPE)
     jobs = require_list(doc, "jobs", TYPE)
     company = as_str(doc.get("name"))
-    return Page(map_items(jobs, lambda job: _posting(job, board, company), f"{TYPE}: jobs"))
+    return map_items(jobs, lambda job: _posting(job, board, company), f"{TYPE}: jobs")
 
 
 def _posting(job: Mapping[str, Any], board: BoardRef, company: str | None) -> Posting:

@@ -1,21 +1,41 @@
 """Polite, bounded, async fetching of boards with httpx.
 
-At most `concurrency` boards at once and `requests_per_second_per_host` per host; connect,
-read and per-board total timeouts; a streamed size cap; retries with jittered exponential
-backoff on connection errors, 429 and 5xx (Retry-After honoured, bounded) and none on other
-4xx; conditional requests on a board's first page; every URL and redirect hop checked
-against private addresses, each connection made to the very address checked (jobscrape.pinned).
-A board's failure never escapes: it comes back as its result.
+Politeness: at most `concurrency` boards at once and `requests_per_second_per_host` per host;
+connect and read timeouts; retries with jittered exponential backoff on connection errors, 429
+and 5xx and none on other 4xx (Retry-After honoured up to `max_retry_after`: a longer one, or a
+429 that outlasts the retries, ends the board as RateLimited, naming the server's Retry-After);
+conditional requests on a board's first page; every URL and redirect hop checked against
+private addresses, each connection made to the very address checked (jobscrape.pinned).
+
+Bounds, so that a hostile board can exhaust neither memory, CPU nor time, nor take the healthy
+boards of the run down with it (each is a FetchOptions field):
+- bytes, counted after decompression as the body inflates (gzip and deflate are inflated here
+  a bounded piece at a time: a bomb stops at the cap, never more than the cap is held): each
+  response (`max_bytes`) and all of a board's pages together (`max_board_bytes`);
+- postings: a board listing more than `max_postings` is incomplete (Failing; nothing of it is
+  stored or reported removed);
+- fetch time (`total_timeout`): the time a board spends fetching its pages, retries and their
+  backoff included; waiting for its host's rate limit, or for and in a parser, is not counted;
+- parse time (`parse_timeout`): pages are parsed in worker processes
+  (jobscrape.runner.parsepool) with a hard limit per board: a parse past it is killed with its
+  worker and only its board fails ("parsing took longer than 30 s");
+- descriptions too long or nested too deeply for the HTML sanitiser are kept as plain text
+  (jobscrape.boards.normalise.DescriptionLimits).
+An item of a page that cannot be read is skipped and counted (`skipped`); a page none of whose
+items can be read fails its board. A board's failure never escapes: it comes back as its result.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import (
@@ -29,37 +49,65 @@ from tenacity import (
 from jobscrape import PROJECT_URL, __version__
 from jobscrape.api.vocabulary import BoardState
 from jobscrape.boards.base import Adapter, BoardRef, ParseError
+from jobscrape.boards.normalise import DescriptionLimits
 from jobscrape.httpcache import Validators
 from jobscrape.netguard import BlockedAddress, host_of
 from jobscrape.pinned import PinnedTransport, check_url
-from jobscrape.postings import Posting
+from jobscrape.postings import Posting, clean_line
+from jobscrape.runner.parsepool import (
+    Body,
+    PageParser,
+    Parsed,
+    ParseFailed,
+    ParseRequest,
+    ParseTimeout,
+    TooManyPostings,
+    available_cpus,
+    start_parser,
+    unpickle_postings,
+)
 from jobscrape.runner.ratelimit import HostRateLimiter
 
 USER_AGENT = f"jobscrape/{__version__} (+{PROJECT_URL})"
 MAX_REDIRECTS = 5
+#: The content codings asked for: those inflated here with a bound (no brotli, no zstd).
+ACCEPT_ENCODING = "gzip, deflate"
+MiB = 1024 * 1024
+_PIECE = 256 * 1024  # the most bytes one inflate step produces
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class FetchOptions:
-    """Limits of one run's fetching."""
+    """Limits of one run's fetching; the budgets are per board."""
 
     concurrency: int = 8
     requests_per_second_per_host: float = 2.0
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
-    total_timeout: float = 120.0  # per board, all pages and retries
-    max_bytes: int = 20 * 1024 * 1024
+    #: seconds spent fetching a board's pages, retries and backoff included (not waiting
+    #: for the host's rate limit, a parser or parsing)
+    total_timeout: float = 120.0
+    max_bytes: int = 20 * MiB  # one response, decompressed
+    max_board_bytes: int = 64 * MiB  # all of a board's pages, decompressed
+    max_postings: int = 50_000  # a board with more is incomplete
+    parse_timeout: float = 30.0  # seconds a board's pages may spend being parsed
+    parse_workers: int | None = None  # parse processes; None: the CPUs available (>= 1)
+    parse_memory: int | None = 512 * MiB  # a parse process's data segment (RLIMIT_DATA)
+    max_description_chars: int = 512 * 1024  # longer descriptions are kept as plain text
+    max_description_depth: int = 256  # more deeply nested ones too
     retries: int = 3
     backoff_base: float = 0.5
     backoff_max: float = 30.0
-    max_retry_after: float = 60.0
+    max_retry_after: float = 60.0  # a 429 asking for longer ends the board as RateLimited
     max_pages: int = 200
     allow_private_networks: bool = False
 
 
 @dataclass
 class BoardFetch:
-    """How one board's fetch ended."""
+    """How one board's fetch ended. `bytes` are the board's bodies decompressed; `skipped`
+    counts the items that could not be read and were left out."""
 
     board: BoardRef
     ok: bool
@@ -72,13 +120,15 @@ class BoardFetch:
     pages: int = 0
     bytes: int = 0
     duration_seconds: float = 0.0
+    skipped: int = 0
+    parse_seconds: float = 0.0
 
 
 class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None,
+    def __init__(self, message: str, host: str, retry_after: float | None = None,
                  status: int | None = None) -> None:
         super().__init__(message)
-        self.retry_after, self.status = retry_after, status
+        self.host, self.retry_after, self.status = host, retry_after, status
 
 
 class _Failed(Exception):
@@ -87,10 +137,20 @@ class _Failed(Exception):
         self.status = status
 
 
+class _RateLimited(Exception):
+    """The host keeps answering 429, or asks to come back later than we wait."""
+
+    def __init__(self, host: str, retry_after: float | None, detail: str = "") -> None:
+        self.host, self.retry_after = host, retry_after
+        when = (f"retry after {retry_after:.0f} s" if retry_after is not None
+                else "HTTP 429 without Retry-After")
+        super().__init__(f"rate limited by {host}: {when}{detail}")
+
+
 @dataclass
 class _Response:
     status: int
-    body: bytes
+    body: bytes | bytearray
     headers: httpx.Headers
     url: str
 
@@ -109,12 +169,133 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when - (time.time() if now is None else now))
 
 
+def _mib(n: int) -> str:
+    return f"{n / MiB:g} MiB"
+
+
+# ----------------------------------------------------------------------------- bodies
+
+
+class _Identity:
+    """A body without content coding."""
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The decoded bytes of `data`."""
+        if data:
+            yield data
+
+    def flush(self) -> Iterator[bytes]:
+        """Whatever is left at the end of the body."""
+        return iter(())
+
+
+class _Inflater:
+    """Inflates a gzip (every member) or deflate (zlib-wrapped or raw) body at most _PIECE
+    bytes at a time, so that its reader can stop at a cap before more is produced."""
+
+    def __init__(self, gzip: bool) -> None:
+        self.gzip = gzip
+        # deflate: zlib-wrapped or raw (as some servers send it), told by its first two bytes
+        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzip else None
+        self._head = b""
+        self._members = 1
+        self._done = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The inflated bytes of `data`, piece by piece; zlib.error on a corrupt body."""
+        if self._d is None:
+            self._head += data
+            if len(self._head) < 2:
+                return
+            data, self._head = self._head, b""
+            cmf, flg = data[0], data[1]
+            wrapped = cmf & 0x0F == 8 and (cmf << 8 | flg) % 31 == 0
+            self._d = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        while data and not self._done:
+            if self._d.eof:  # a gzip member ended; another one follows
+                self._members += 1
+                self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                out = self._d.decompress(data, _PIECE)
+            except zlib.error:
+                if self._members > 1:  # bytes after the last member: ignored, as browsers do
+                    self._done = True
+                    return
+                raise
+            data = self._d.unconsumed_tail
+            if self._d.eof:
+                data = self._d.unused_data
+                self._done = not self.gzip
+            if out:
+                yield out
+
+    def flush(self) -> Iterator[bytes]:
+        """Whatever the inflater still holds at the end of the body (a few bytes at most)."""
+        if self._d is not None and not self._done and not self._d.eof:
+            out = self._d.flush()
+            if out:
+                yield out
+
+
+def _decoder(coding: str | None) -> _Identity | _Inflater:
+    """The decoder of a Content-Encoding; _Failed when it is one we did not ask for."""
+    codings = [c.strip().lower() for c in (coding or "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        return _Identity()
+    if codings in (["gzip"], ["x-gzip"]):
+        return _Inflater(gzip=True)
+    if codings == ["deflate"]:
+        return _Inflater(gzip=False)
+    raise _Failed(f"unsupported Content-Encoding {clean_line(coding or '')[:40]!r}")
+
+
+# ----------------------------------------------------------------------------- one board
+
+
+class _Clock:
+    """The time a board has spent fetching: wall time less the time it spent waiting (for
+    its host's rate limit, for a parser and in it)."""
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+        self._waited = 0.0
+        self._since: float | None = None
+        self._depth = 0
+
+    def spent(self) -> float:
+        """Seconds spent fetching so far."""
+        now = time.monotonic()
+        pause = now - self._since if self._since is not None else 0.0
+        return now - self._start - self._waited - pause
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Time inside the block is not counted (blocks may nest)."""
+        if self._depth == 0:
+            self._since = time.monotonic()
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and self._since is not None:
+                self._waited += time.monotonic() - self._since
+                self._since = None
+
+
 @dataclass
 class _Fetcher:
+    """One board's fetching: its client, limits and what it has used of its budgets."""
+
     options: FetchOptions
     client: httpx.AsyncClient
     limiter: HostRateLimiter
-    stats: dict[str, int] = field(default_factory=lambda: {"bytes": 0})
+    parser: PageParser
+    clock: _Clock = field(default_factory=_Clock)
+    bytes: int = 0  # decompressed bytes of this board's pages so far
+    parse_seconds: float = 0.0
+    backing_off: _Retryable | None = None  # the 429 being waited out, if one is
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -123,68 +304,160 @@ class _Fetcher:
         return wait_random_exponential(multiplier=self.options.backoff_base,
                                        max=self.options.backoff_max)(state)
 
+    def _before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        self.backing_off = exc if isinstance(exc, _Retryable) and exc.status == 429 else None
+
+    async def _sleep(self, seconds: float) -> None:
+        """Back off; a 429 whose wait would outlast the board's fetch time ends it now."""
+        e = self.backing_off
+        if e is not None and seconds >= self.options.total_timeout - self.clock.spent():
+            raise _RateLimited(e.host, e.retry_after)
+        await asyncio.sleep(seconds)
+        self.backing_off = None
+
     async def get(self, url: str, headers: dict[str, str]) -> _Response:
-        """GET with retries; raises _Failed (no retry left) or BlockedAddress."""
+        """GET with retries; raises _Failed (no retry left), _RateLimited or BlockedAddress."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.options.retries + 1), wait=self._wait,
-            retry=retry_if_exception_type(_Retryable), reraise=True)
+            retry=retry_if_exception_type(_Retryable), reraise=True,
+            before_sleep=self._before_sleep, sleep=self._sleep)
         try:
             async for attempt in retrying:
                 with attempt:
                     return await self._once(url, headers)
         except _Retryable as e:
+            if e.status == 429:
+                raise _RateLimited(e.host, e.retry_after,
+                                   f" (after {self.options.retries} retries)") from None
             raise _Failed(f"{e} after {self.options.retries} retries", e.status) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(self, url: str, headers: dict[str, str]) -> _Response:
         for _ in range(MAX_REDIRECTS + 1):
+            host = host_of(url)
             await check_url(url, self.options.allow_private_networks)
-            await self.limiter.acquire(host_of(url))
+            with self.clock.waiting():
+                await self.limiter.acquire(host)
             try:
                 resp = await self._stream(url, headers)
             except httpx.TimeoutException:
-                raise _Retryable(f"timed out talking to {host_of(url)}") from None
+                raise _Retryable(f"timed out talking to {host}", host) from None
             except httpx.TransportError as e:
-                raise _Retryable(f"connection to {host_of(url)} failed "
-                                 f"({type(e).__name__})") from None
+                raise _Retryable(f"connection to {host} failed ({type(e).__name__})",
+                                 host) from None
             if resp.status in (301, 302, 303, 307, 308) and "location" in resp.headers:
                 url = str(httpx.URL(url).join(resp.headers["location"]))
                 continue
-            if resp.status == 429 or resp.status >= 500:
-                raise _Retryable(f"HTTP {resp.status} from {host_of(url)}",
+            if resp.status == 429:
+                wait = retry_after_seconds(resp.headers.get("retry-after"))
+                if wait is not None and wait > self.options.max_retry_after:
+                    raise _RateLimited(host, wait)  # not worth waiting for within a run
+                raise _Retryable(f"HTTP 429 from {host}", host, wait, 429)
+            if resp.status >= 500:
+                raise _Retryable(f"HTTP {resp.status} from {host}", host,
                                  retry_after_seconds(resp.headers.get("retry-after")),
                                  resp.status)
             return resp
         raise _Failed(f"more than {MAX_REDIRECTS} redirects from {host_of(url)}")
 
     async def _stream(self, url: str, headers: dict[str, str]) -> _Response:
-        cap = self.options.max_bytes
-        async with self.client.stream("GET", url, headers=headers) as resp:
+        """The response; a 2xx body read whole, decompressed, within the response's and the
+        board's byte budgets (others are not read: only their status matters)."""
+        opts = self.options
+        room = opts.max_board_bytes - self.bytes
+        cap = min(opts.max_bytes, room)
+
+        def too_big(status: int) -> _Failed:
+            if cap < opts.max_bytes:
+                return _Failed(f"more than {_mib(opts.max_board_bytes)} across its pages",
+                               status)
+            return _Failed(f"body larger than {_mib(opts.max_bytes)}", status)
+
+        async with self.client.stream(
+                "GET", url, headers={"Accept-Encoding": ACCEPT_ENCODING, **headers}) as resp:
+            status = resp.status_code
+            if not 200 <= status < 300:
+                return _Response(status, b"", resp.headers, url)
             declared = resp.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > cap:
-                raise _Failed(f"body larger than {cap // (1024 * 1024)} MiB", resp.status_code)
-            chunks, size = [], 0
-            async for chunk in resp.aiter_bytes():
-                size += len(chunk)
-                if size > cap:
-                    raise _Failed(f"body larger than {cap // (1024 * 1024)} MiB",
-                                  resp.status_code)
-                chunks.append(chunk)
-            self.stats["bytes"] += size
-            return _Response(resp.status_code, b"".join(chunks), resp.headers, url)
+            if declared and declared.isdigit() and int(declared) > opts.max_bytes:
+                raise _Failed(f"body larger than {_mib(opts.max_bytes)}", status)
+            decoder = _decoder(resp.headers.get("content-encoding"))
+            body = bytearray()
+            raw = 0
+            try:
+                async for chunk in resp.aiter_raw():
+                    raw += len(chunk)
+                    if raw > opts.max_bytes:  # compressed bytes that inflate to nothing
+                        raise _Failed(f"body larger than {_mib(opts.max_bytes)}", status)
+                    for piece in decoder.feed(chunk):
+                        body += piece
+                        if len(body) > cap:
+                            raise too_big(status)
+                for piece in decoder.flush():
+                    body += piece
+                    if len(body) > cap:
+                        raise too_big(status)
+            except zlib.error:
+                body.clear()
+                raise _Failed(f"body is not valid {resp.headers.get('content-encoding')} "
+                              "data", status) from None
+            except BaseException:
+                # the exception's traceback holds this frame, and tenacity's retry state holds
+                # the exception: a cycle that only the garbage collector frees, some time later.
+                # Free the body (up to the cap) now.
+                body.clear()
+                raise
+            self.bytes += len(body)
+            return _Response(status, body, resp.headers, url)
+
+    async def parse(self, board: BoardRef, resp: _Response, max_postings: int) -> Parsed:
+        """The page, parsed within what is left of the board's parse time. The response's
+        body goes to the parser (it is empty afterwards)."""
+        opts = self.options
+        left = opts.parse_timeout - self.parse_seconds
+        if left <= 0:
+            raise ParseTimeout()
+        request = ParseRequest(board, resp.url, max_postings, DescriptionLimits(
+            opts.max_description_chars, opts.max_description_depth))
+        body = Body(resp.body)
+        resp.body = b""
+        with self.clock.waiting():
+            page, seconds = await self.parser.parse(request, body, left)
+        self.parse_seconds += seconds
+        return page
+
+    def timed_out(self, board: BoardRef, t0: float) -> BoardFetch:
+        """The board's result when its fetch time ran out: RateLimited when that happened
+        waiting out a 429, Failing otherwise."""
+        e = self.backing_off
+        if e is not None:
+            return BoardFetch(board=board, ok=False, postings=[], not_modified=False,
+                              http_status=429, state="RateLimited",
+                              message=str(_RateLimited(e.host, e.retry_after)),
+                              bytes=self.bytes, duration_seconds=time.monotonic() - t0)
+        return BoardFetch(board=board, ok=False, postings=[], not_modified=False,
+                          http_status=None, state="Failing",
+                          message=f"timed out after {self.options.total_timeout:g} s of "
+                                  "fetching", bytes=self.bytes,
+                          duration_seconds=time.monotonic() - t0)
 
 
 async def _fetch_board(f: _Fetcher, board: BoardRef, adapter: Adapter,
                        validators: Validators | None) -> BoardFetch:
     t0 = time.monotonic()
+    opts = f.options
     postings: list[Posting] = []
-    pages, status, saved = 0, None, None
+    batches: list[bytes] = []  # the postings, pickled, until the board is read whole
+    count, pages, status, saved, skipped, reasons = 0, 0, None, None, 0, []
 
     def done(state: BoardState, message: str, ok: bool, not_modified: bool = False) -> BoardFetch:
+        batches.clear()
         return BoardFetch(board=board, ok=ok, postings=postings if ok else [],
                           not_modified=not_modified, http_status=status, state=state,
                           message=message, validators=saved if ok else None, pages=pages,
-                          bytes=f.stats["bytes"], duration_seconds=time.monotonic() - t0)
+                          bytes=f.bytes, duration_seconds=time.monotonic() - t0,
+                          skipped=skipped if ok else 0, parse_seconds=f.parse_seconds)
 
     try:
         url: str | None = adapter.first_url(board)
@@ -192,8 +465,8 @@ async def _fetch_board(f: _Fetcher, board: BoardRef, adapter: Adapter,
         return done("Failing", str(e), ok=False)
     try:
         while url is not None:
-            if pages >= f.options.max_pages:
-                return done("Failing", f"more than {f.options.max_pages} pages", ok=False)
+            if pages >= opts.max_pages:
+                return done("Failing", f"more than {opts.max_pages} pages", ok=False)
             headers = {}
             if pages == 0 and validators is not None:
                 if validators.etag:
@@ -219,22 +492,65 @@ async def _fetch_board(f: _Fetcher, board: BoardRef, adapter: Adapter,
                 if validators is not None and validators.digest == digest:
                     saved = Validators(etag, lm, digest)  # same bytes as last run: no parse
                     return done("OK", "unchanged", ok=True, not_modified=True)
-            page = adapter.parse(resp.body, board, resp.url)
-            postings.extend(page.postings)
+            page = await f.parse(board, resp, opts.max_postings - count)
+            batches.extend(page.batches)
+            count += page.count
+            skipped += page.skipped
+            reasons.extend(page.skip_reasons[:max(0, 3 - len(reasons))])
             url = page.next_url
             if pages == 1 and url is None:  # digests only for boards that fit on one page
                 saved = Validators(saved.etag if saved else None,
                                    saved.last_modified if saved else None, digest)
     except BlockedAddress as e:
         return done("Failing", str(e), ok=False)
+    except _RateLimited as e:
+        status = 429
+        return done("RateLimited", str(e), ok=False)
     except _Failed as e:
         status = e.status if e.status is not None else status
         return done("Failing", str(e), ok=False)
     except ParseError as e:
         return done("Failing", f"unreadable response: {e}"[:240], ok=False)
+    except ParseTimeout:
+        return done("Failing", f"parsing took longer than {opts.parse_timeout:g} s", ok=False)
+    except TooManyPostings as e:
+        return done("Failing", f"more than {opts.max_postings} postings (at least "
+                               f"{count + e.count}): not read whole, nothing of it "
+                               "changed", ok=False)
+    except ParseFailed as e:
+        return done("Failing", f"parsing failed: {e}", ok=False)
+    postings = await asyncio.to_thread(unpickle_postings, batches)  # GIL-bound, loop-friendly
     if not postings:
-        return done("Empty", "no postings", ok=True)
-    return done("OK", f"{len(postings)} postings", ok=True)
+        return done("Empty", "no postings" + _skips(skipped, reasons), ok=True)
+    return done("OK", f"{len(postings)} postings" + _skips(skipped, reasons), ok=True)
+
+
+def _skips(skipped: int, reasons: list[str]) -> str:
+    """", 2 items skipped (first: ...)" for a board message, or nothing."""
+    if not skipped:
+        return ""
+    first = f" ({reasons[0][:160]})" if reasons else ""
+    return f", {skipped} unreadable item{'s' if skipped > 1 else ''} skipped{first}"
+
+
+async def _within(clock: _Clock, budget: float, coro: Coroutine[Any, Any, T]) -> T:
+    """The coroutine's result; TimeoutError once `clock` has spent `budget` seconds (the
+    coroutine is cancelled). Time the clock does not count does not use the budget."""
+    task = asyncio.ensure_future(coro)
+    try:
+        while not task.done():
+            left = budget - clock.spent()
+            if left <= 0:
+                task.cancel()
+                try:
+                    return await task
+                except asyncio.CancelledError:
+                    raise TimeoutError from None
+            await asyncio.wait({task}, timeout=left)
+        return task.result()
+    finally:
+        if not task.done():
+            task.cancel()
 
 
 async def fetch_boards(
@@ -244,9 +560,13 @@ async def fetch_boards(
     on_board_done: Callable[[BoardFetch], None] | None = None,
     adapter_for: Callable[[str], Adapter] | None = None,
     client: httpx.AsyncClient | None = None,
+    parser: PageParser | None = None,
 ) -> list[BoardFetch]:
     """Fetch every board; results in input order. `validators` is keyed by first-page URL.
-    A given `client` must pin and check addresses itself (PinnedTransport)."""
+    A given `client` must pin and check addresses itself (PinnedTransport). Pages are parsed
+    by `parser`, by default worker processes started for this call (threads when
+    `adapter_for` gives adapters of its own)."""
+    custom = adapter_for is not None
     if adapter_for is None:
         from jobscrape.boards import get_adapter as adapter_for
     validators = validators or {}
@@ -260,23 +580,26 @@ async def fetch_boards(
             options.allow_private_networks,
             limits=httpx.Limits(max_connections=options.concurrency * 2,
                                 max_keepalive_connections=options.concurrency * 2)))
+    own_parser = parser is None
+    pages = parser or start_parser(
+        min(options.parse_workers or available_cpus(), options.concurrency),
+        options.parse_memory, adapter_for if custom else None)
     limiter = HostRateLimiter(options.requests_per_second_per_host)
 
     async def one(b: BoardRef) -> BoardFetch:
         async with sem:
-            f = _Fetcher(options, http, limiter)
+            f = _Fetcher(options, http, limiter, pages)
+            t0 = time.monotonic()
             try:
                 adapter = adapter_for(b.type)
                 try:
                     first = adapter.first_url(b)
                 except ValueError:
                     first = ""
-                result = await asyncio.wait_for(
-                    _fetch_board(f, b, adapter, validators.get(first)), options.total_timeout)
+                result = await _within(f.clock, options.total_timeout,
+                                       _fetch_board(f, b, adapter, validators.get(first)))
             except TimeoutError:
-                result = BoardFetch(board=b, ok=False, postings=[], not_modified=False,
-                                    http_status=None, state="Failing",
-                                    message=f"timed out after {options.total_timeout:.0f}s")
+                result = f.timed_out(b, t0)
             except Exception as e:  # a bug in an adapter must not take the run down
                 result = BoardFetch(board=b, ok=False, postings=[], not_modified=False,
                                     http_status=None, state="Failing",
@@ -290,3 +613,6 @@ async def fetch_boards(
     finally:
         if own:
             await http.aclose()
+        if own_parser:
+            await pages.aclose()
+

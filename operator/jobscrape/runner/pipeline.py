@@ -106,6 +106,6 @@ async def run_once(
                          state=("Empty" if f.not_modified and not counts.get(f.board.name)
                                 else f.state),
                          postings=counts.get(f.board.name, 0), http_status=f.http_status,
-                         message=f.message) for f in fetches],
+                         message=f.message, skipped=f.skipped) for f in fetches],
     )
     return RunOutput(summary=summary, diff=diff, fetches=fetches)

@@ -30,10 +30,11 @@ class BoardRun:
 
     name: str
     type: str
-    state: str  # OK | Empty | NotFound | Failing
+    state: str  # OK | Empty | NotFound | RateLimited | Failing
     postings: int  # open postings of the board after this run (kept ones for failures)
     http_status: int | None
     message: str
+    skipped: int = 0  # items of the board's pages that could not be read
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,9 @@ def _failures_before(p: BoardStatus | None, retry: bool) -> int:
 def board_statuses(previous: Sequence[BoardStatus], boards: Sequence[BoardRun],
                    now: datetime, retry: bool = False) -> list[BoardStatus]:
     """status.boards after this run: failures counted once per run, last success times
-    carried over. With `retry` (this run is another attempt of the Job that wrote `previous`),
-    this attempt replaces the previous attempt's count instead of adding to it."""
+    carried over, `skipped` set when items were left out (absent when none). With `retry` (this
+    run is another attempt of the Job that wrote `previous`), this attempt replaces the
+    previous attempt's count instead of adding to it."""
     prev = {b.name: b for b in previous}
     out = []
     for b in boards:
@@ -140,6 +142,7 @@ def board_statuses(previous: Sequence[BoardStatus], boards: Sequence[BoardRun],
         ok = b.state in OK_STATES
         out.append(BoardStatus(
             name=b.name, type=b.type, state=b.state, postings=b.postings,
+            skipped=b.skipped or None,
             consecutive_failures=0 if ok else _failures_before(p, retry) + 1,
             message=b.message[:MAX_MESSAGE], http_status=b.http_status,
             last_success_time=conditions.fmt_time(now) if ok else (
