@@ -139,10 +139,8 @@ def test_operator_rides_out_an_api_server_restart(fc, ns, tmp_path):
         wait_for(lambda: fc.cp.admin_client().get("/readyz").status_code == 200, timeout=60,
                  interval=0.5, what="the API server back")
         _co(fc).create_namespaced_custom_object(G, V, ns, P, _source("after"))
-        t0 = time.monotonic()
         wait_for(lambda: _all_ready(fc, ns, 2), timeout=90, interval=1,
                  what="a source made after the restart Ready (watch resumed or resync)")
-        assert time.monotonic() - t0 < 90
         assert op.proc.poll() is None  # recovered without a restart of its own
     finally:
         processes.stop(op.proc)

