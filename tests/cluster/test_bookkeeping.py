@@ -86,7 +86,8 @@ def test_unchanged_boards_count_as_fetched(cluster, operator, namespace, tenant)
                           and s["lastRun"].get("jobName") not in runs and s, timeout=90,
                           interval=1, what=f"run-now {value} to finish")
             runs.append(st["lastRun"]["jobName"])
-            assert st["lastRun"]["result"] == "Succeeded"
+            assert st["lastRun"]["result"] == "Succeeded", (
+                st["boards"], cluster.pod_logs(namespace)[-3000:])
             assert st["lastRun"]["fetched"] == 5 and st["postings"] == 5
         assert (st["lastRun"]["created"], st["lastRun"]["updated"]) == (0, 0)
         assert st["lastRun"]["notModified"] == 0
