@@ -157,6 +157,8 @@ class BoardServer:
     unknown: set[str] = field(default_factory=lambda: {"no-such-board", "unknown"})
     faults: dict[str, Fault] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
+    #: requests per client address (which pod fetched from this server)
+    peers: Counter[str] = field(default_factory=Counter)
     #: greenhouse token -> a function that edits the board's JSON document before it is
     #: served (tests change, add and remove postings between runs)
     edits: dict[str, Callable[[dict[str, Any]], None]] = field(default_factory=dict)
@@ -251,6 +253,7 @@ class BoardServer:
                      ) -> web.StreamResponse:
         token = request.match_info.get("token", "")
         self.requests[request.path] += 1
+        self.peers[request.remote or "?"] += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

@@ -46,6 +46,20 @@ class Cluster:
     def kubeconfig(self) -> Path:
         return self.cp.kubeconfig
 
+    def server_hosts(self, n: int) -> list[str]:
+        """`n` distinct addresses that test servers can listen on and pods reach, each a host
+        of its own to the runner: 10.213.0.2... on the node's bridge, 127.0.0.2... without a
+        node."""
+        if n > 60:
+            raise ValueError("at most 60 server hosts")
+        if self.node is None:
+            return [f"127.0.0.{2 + i}" for i in range(n)]
+        base = self.node.address.rsplit(".", 1)[0]
+        hosts = [f"{base}.{2 + i}" for i in range(n)]
+        for h in hosts:
+            self.node.add_address(h)
+        return hosts
+
     def pod_log(self, namespace: str, name: str) -> str:
         """What a pod printed."""
         if self.executor_state is not None:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import ipaddress
 import json
 import os
 import re
@@ -476,6 +477,17 @@ class Node:
         for archive in archives:
             self.ctr("images", "import", str(archive),
                      timeout=max(1.0, deadline - time.monotonic()))
+
+    def add_address(self, address: str) -> None:
+        """Another address of the node, on the pod bridge (pods reach servers there as on a
+        host of its own); it goes with the bridge when the node stops."""
+        ip = ipaddress.ip_address(address)
+        if ip not in ipaddress.ip_network(GUARDED_RANGE) or ip in ipaddress.ip_network(
+                POD_SUBNET) or address == self.address:
+            raise NodeError(f"{address} is not a free node address in {GUARDED_RANGE} "
+                            f"outside the pods' {POD_SUBNET}")
+        if address not in _run(["ip", "-o", "addr", "show", "dev", BRIDGE]).stdout.split():
+            _run(["ip", "addr", "add", f"{address}/32", "dev", BRIDGE])
 
     def ctr(self, *args: str, timeout: float = 60.0) -> str:
         """Run `ctr` against this node's containerd in the k8s.io namespace; its stdout."""

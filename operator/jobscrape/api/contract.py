@@ -13,6 +13,8 @@ PLURAL = "jobsources"
 
 JOB_NAME_ENV = "JOBSCRAPE_JOB_NAME"  # the pod's Job (label batch.kubernetes.io/job-name)
 DSN_ENV = "JOBSCRAPE_POSTGRES_DSN"  # PostgreSQL DSN from spec.store.postgres.dsnSecretRef
+SHARDS_ENV = "JOBSCRAPE_SHARDS"  # a sharded run: how many shards its Indexed Job has
+SHARD_INDEX_ENV = "JOB_COMPLETION_INDEX"  # which shard this pod is (set by the Job controller)
 
 
 

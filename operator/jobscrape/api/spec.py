@@ -328,14 +328,17 @@ class Run(ApiModel):
                                    "(--allowed-runner-images) has it.")
     timeout_seconds: int = Field(900, ge=30, le=86400,
                                  description="The Job's activeDeadlineSeconds.")
-    retries: int = Field(1, ge=0, le=10, description="The Job's backoffLimit.")
+    retries: int = Field(1, ge=0, le=10, description="The Job's backoffLimit (with shards: "
+                                                     "each shard's, backoffLimitPerIndex).")
     concurrency: int = Field(8, ge=1, le=64,
                              description="Boards fetched at once within one pod.")
     requests_per_second_per_host: float = Field(
         2.0, gt=0, le=100, description="Politeness: requests per second to any one host.")
     shards: int = Field(1, ge=1, le=64,
                         description="More than 1 splits boards across the pods of an Indexed "
-                                    "Job (needs the postgres store).")
+                                    "Job, all boards of one host in one pod (needs the "
+                                    "postgres store; at most the operator's "
+                                    "--max-runner-shards).")
     resources: Resources | None = Field(
         None, description="Requests and limits of the runner container: cpu, memory and "
                           "ephemeral-storage only, each up to the operator's maxima; what is "

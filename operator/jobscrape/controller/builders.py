@@ -14,6 +14,7 @@ from jobscrape.api.contract import (  # noqa: F401  (re-exported for controller 
     JOB_NAME_ENV,
     KIND,
     PLURAL,
+    SHARDS_ENV,
     STORE_MOUNT,
     TMP_MOUNT,
     VERSION,
@@ -67,6 +68,8 @@ def _runner_env(spec: JobSourceSpec, opts: OperatorOptions) -> list[Obj]:
     env: list[Obj] = [{"name": k, "value": v} for k, v in opts.runner_env]
     env.append({"name": JOB_NAME_ENV, "valueFrom": {"fieldRef": {
         "fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}}})
+    if spec.run.shards > 1:
+        env.append({"name": SHARDS_ENV, "value": str(spec.run.shards)})
     if spec.store.postgres is not None:
         ref = spec.store.postgres.dsn_secret_ref
         env.append({"name": DSN_ENV, "valueFrom": {"secretKeyRef": {"name": ref.name,
@@ -135,12 +138,18 @@ def pod_template(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> 
 
 
 def job_spec(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> Obj:
-    """The Job spec every run uses (CronJob template and run-now Jobs alike)."""
-    return {
-        "activeDeadlineSeconds": spec.run.timeout_seconds,
-        "backoffLimit": spec.run.retries,
-        "template": pod_template(src, spec, opts),
-    }
+    """The Job spec every run uses (CronJob template and run-now Jobs alike). With
+    `spec.run.shards` N > 1 it is an Indexed Job of N pods at once, each shard retried
+    within its own limit while the others go on."""
+    shards = spec.run.shards
+    if shards <= 1:
+        return {"activeDeadlineSeconds": spec.run.timeout_seconds,
+                "backoffLimit": spec.run.retries,
+                "template": pod_template(src, spec, opts)}
+    return {"activeDeadlineSeconds": spec.run.timeout_seconds,
+            "completionMode": "Indexed", "completions": shards, "parallelism": shards,
+            "backoffLimitPerIndex": spec.run.retries, "maxFailedIndexes": shards - 1,
+            "template": pod_template(src, spec, opts)}
 
 
 def build_cronjob(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> Obj:

@@ -52,6 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         pol.add_argument(f"--max-runner-{res}", default=defaults.max_resources[res],
                          metavar="QUANTITY",
                          help=f"largest {res} request or limit a JobSource may set")
+    pol.add_argument("--max-runner-shards", type=int, default=defaults.max_shards,
+                     metavar="N", help="most pods one run may use (spec.run.shards); each "
+                                       "pod is bounded by the limits above")
     pol.add_argument("--secret-name-prefix", default=os.environ.get(
         "JOBSCRAPE_SECRET_NAME_PREFIX", defaults.secret_name_prefix), metavar="PREFIX",
         help="JobSources may only reference Secrets whose names start with this ('' allows "
@@ -130,5 +133,8 @@ def runner_policy(args: argparse.Namespace) -> RunnerPolicy:
             raise SystemExit(f"--max-runner-{res}: {raw!r} is not a Kubernetes quantity"
                              ) from None
         maxima[res] = raw
+    if not 1 <= args.max_runner_shards <= 64:
+        raise SystemExit(f"--max-runner-shards: {args.max_runner_shards} is outside 1..64")
     return RunnerPolicy(allowed_images=parse_image_list(args.allowed_runner_images),
-                        max_resources=maxima, secret_name_prefix=args.secret_name_prefix)
+                        max_resources=maxima, secret_name_prefix=args.secret_name_prefix,
+                        max_shards=args.max_runner_shards)

@@ -29,6 +29,7 @@ class RunnerPolicy:
     default_limits: dict[str, str] = field(default_factory=lambda: {
         "cpu": "1", "memory": "512Mi"})
     secret_name_prefix: str = "jobscrape-"
+    max_shards: int = 8  # pods of one run (spec.run.shards)
 
 
 def image_allowed(image: str, allowed: tuple[str, ...]) -> bool:
@@ -76,6 +77,9 @@ def check_spec(spec: JobSourceSpec, policy: RunnerPolicy, runner_image: str
                                                                     policy.allowed_images):
         errors.append(FieldError("spec.run.image", f"image {image!r} is not in the operator's "
                                                    "allowlist of runner images"))
+    if spec.run.shards > policy.max_shards:
+        errors.append(FieldError("spec.run.shards", f"{spec.run.shards} shards is more than the "
+                                                    f"operator allows ({policy.max_shards})"))
     res = spec.run.resources
     if res is not None:
         errors += _quantity_errors("spec.run.resources.requests", res.requests, policy)

@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import logging
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from jobscrape.boards.base import BoardRef
@@ -15,7 +15,6 @@ from jobscrape.boards.base import BoardRef
 if TYPE_CHECKING:
     from jobscrape.kubeclient import Kube
     from jobscrape.runner.fetch import FetchOptions
-    from jobscrape.runner.pipeline import RunOutput
     from jobscrape.runner.report import RunSummary
     from jobscrape.store import Store
 
@@ -63,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     from jobscrape.api.vocabulary import OK_STATES
     from jobscrape.kubeclient import Kube, load_api_client
     from jobscrape.runner import report
-    from jobscrape.store import StoreError, StoreLocked, open_store
+    from jobscrape.runner.shards import shard_of
+    from jobscrape.store import ShardLedger, StoreError, StoreLocked, open_store
 
     logs.configure(args.log_format)
     ctx = {"namespace": args.namespace, "jobsource": args.name}
@@ -76,8 +76,22 @@ def run(args: argparse.Namespace) -> int:
         for p in problems:
             log.error("invalid spec: %s: %s", p.path, p.message, extra=ctx)
         return 2
+    job_name = os.environ.get(contract.JOB_NAME_ENV) or None
+    try:
+        shard = shard_of(os.environ)
+        if shard is not None and job_name is None:
+            raise ValueError(f"{contract.JOB_NAME_ENV} is not set: the shards of a run find "
+                             "each other by their Job's name")
+    except ValueError as e:
+        log.error("%s", e, extra=ctx)
+        return 2
     try:
         store = open_store(os.environ.get(contract.DSN_ENV) or args.store)
+        if shard is not None and not isinstance(store, ShardLedger):
+            store.close()
+            log.error("spec.run.shards > 1 needs spec.store.postgres: the shards of a run "
+                      "share one store", extra=ctx)
+            return 2
         store.migrate()
     except StoreError as e:
         return store_failed(kube, args.namespace, args.name, str(e), ctx)
@@ -85,12 +99,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         out = asyncio.run(run_and_deliver(
             source, spec, store, fetch_options(spec, args.allow_private_networks),
-            args.allow_private_networks, os.environ.get(contract.JOB_NAME_ENV) or None))
+            args.allow_private_networks, job_name, shard))
     except (StoreError, StoreLocked) as e:
         return store_failed(kube, args.namespace, args.name, str(e), ctx)
     finally:
         store.close()
-    s = out.summary
+    if out.whole is None:  # a shard, and others of its run are still going
+        return report.exit_code(out.own.boards)
+    s = out.whole
     log.info("run %s: fetched=%d not_modified=%d created=%d updated=%d removed=%d",
              report.result_of(s.boards), s.fetched, s.not_modified, s.created, s.updated,
              s.removed, extra=ctx)
@@ -98,7 +114,12 @@ def run(args: argparse.Namespace) -> int:
         if b.state not in OK_STATES:
             log.warning("board %s: %s %s", b.name, b.state, b.message, extra=ctx)
     write_status(kube, args.namespace, args.name, s)
-    return report.exit_code(s.boards)
+    return report.exit_code(out.own.boards)
+
+
+#: Seconds a run waits for its store's run lock: long enough for the lock of a run whose pod
+#: died to come free (PostgreSQL notices a dead session within 25 s, see store.pgconnect).
+RUN_LOCK_WAIT = 60.0
 
 
 def delivery_budget(spec: Any) -> float:
@@ -106,17 +127,51 @@ def delivery_budget(spec: Any) -> float:
     return float(min(300, max(30, spec.run.timeout_seconds // 4)))
 
 
+@dataclass(frozen=True)
+class Finished:
+    """What a pod's run came to: its own part (`own`: the whole run unless it is a shard) and
+    the run's summary to write into the status (`whole`; None: another shard writes it)."""
+
+    own: RunSummary
+    whole: RunSummary | None
+
+
 async def run_and_deliver(source: str, spec: Any, store: Store, options: FetchOptions,
-                          allow_private: bool, job_name: str | None) -> RunOutput:
+                          allow_private: bool, job_name: str | None,
+                          shard: tuple[int, int] | None = None) -> Finished:
     """One run: fetch, store and queue the changes (one transaction), then deliver what is
-    pending to every target, and put delivery figures and recent postings in the summary."""
+    pending to every target, and put delivery figures and recent postings in the summary.
+
+    A shard (index, count) fetches and stores only its boards and records its summary; the
+    shard whose record completes the run merges all of them and delivers; for the others
+    the run is not whole yet (their results are stored; the status is not theirs to write)."""
     from jobscrape.runner import report
     from jobscrape.runner.delivery import deliver_source
     from jobscrape.runner.pipeline import run_once
+    from jobscrape.runner.shards import assign_shards, merge_records, summary_record
     from jobscrape.runner.targets import outbox_targets
+    from jobscrape.store import ShardLedger
 
-    out = await run_once(source, board_refs(spec), store, options, filters=spec.filters,
-                         job_name=job_name, targets=outbox_targets(spec.notify))
+    boards, lock_name = board_refs(spec), None
+    if shard is not None:
+        index, count = shard
+        boards = assign_shards(boards, count)[index]
+        lock_name = f"{source}#shard-{index}"
+        log.info("shard %d of %d: boards %s", index, count,
+                 ", ".join(b.name for b in boards) or "(none)")
+    out = await run_once(source, boards, store, options, filters=spec.filters,
+                         job_name=job_name, targets=outbox_targets(spec.notify),
+                         lock_name=lock_name, lock_timeout=RUN_LOCK_WAIT)
+    whole = out.summary
+    if shard is not None:
+        assert isinstance(store, ShardLedger) and job_name is not None
+        records = store.record_shard(source, job_name, shard[0], shard[1],
+                                     summary_record(out.summary), out.summary.finished)
+        if records is None:
+            log.info("shard %d of %d stored; the shard that finishes the run last writes "
+                     "its status", *shard)
+            return Finished(own=out.summary, whole=None)
+        whole = merge_records(records, [b.name for b in spec.boards])
     if spec.notify:
         for o in await deliver_source(store, source, spec.notify, os.environ, allow_private,
                                       delivery_budget(spec)):
@@ -125,10 +180,9 @@ async def run_and_deliver(source: str, spec: Any, store: Store, options: FetchOp
             if o.delivered:
                 log.info("target %s: %d delivered", o.target, o.delivered)
     names = [n.name for n in spec.notify]
-    out.summary = replace(out.summary,
-                          notify=report.notify_statuses(names, store.notify_stats(source)),
-                          recent=report.recent_postings(store.recent_created(source, 10)))
-    return out
+    whole = replace(whole, notify=report.notify_statuses(names, store.notify_stats(source)),
+                    recent=report.recent_postings(store.recent_created(source, 10)))
+    return Finished(own=out.summary, whole=whole)
 
 
 def store_failed(kube: Kube, namespace: str, name: str, message: str,

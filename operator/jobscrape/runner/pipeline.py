@@ -66,12 +66,14 @@ async def run_once(
     clock: Clock = lambda: datetime.now(UTC),
     targets: Sequence[Target] | None = None,
     lock_timeout: float = 30.0,
+    lock_name: str | None = None,
 ) -> RunOutput:
-    """Fetch, filter and store every board of `source` under the store's run lock; with
+    """Fetch, filter and store every board of `source` under the store's run lock (by
+    default the source's; a shard of a sharded run holds its own, `lock_name`); with
     `targets`, the run's changes are queued for them in the same transaction (see
     Store.apply_run)."""
     keep = compile_filters(filters)
-    with store.lock(source, timeout=lock_timeout):
+    with store.lock(lock_name or source, timeout=lock_timeout):
         started = clock()
         run_id = uuid.uuid4().hex
         stored = store.validators(source)

@@ -9,6 +9,7 @@ from jobscrape.store.base import (
     RetryPolicy,
     RunDiff,
     RunRecord,
+    ShardLedger,
     Store,
     StoredPosting,
     StoreError,
@@ -17,8 +18,8 @@ from jobscrape.store.base import (
     TargetStats,
 )
 
-__all__ = ["BoardOutcome", "RetryPolicy", "RunDiff", "RunRecord", "Store", "StoreError",
-           "StoreLocked", "StoredPosting", "Target", "TargetStats", "open_store"]
+__all__ = ["BoardOutcome", "RetryPolicy", "RunDiff", "RunRecord", "ShardLedger", "Store",
+           "StoreError", "StoreLocked", "StoredPosting", "Target", "TargetStats", "open_store"]
 
 
 def open_store(target: str | Path) -> Store:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from jobscrape.httpcache import Validators
 from jobscrape.postings import Change, ChangeKind, Posting
@@ -201,3 +201,14 @@ class Store(Protocol):
         """Release the connection."""
         ...
 
+
+@runtime_checkable
+class ShardLedger(Protocol):
+    """A store that several pods of one run can share (PostgreSQL): it keeps each shard's
+    summary until the run is whole."""
+
+    def record_shard(self, source: str, run_key: str, shard: int, shards: int,
+                     summary: dict[str, Any], now: datetime) -> list[dict[str, Any]] | None:
+        """Keep one shard's summary; all the run's summaries to the shard whose record
+        completes the set (None to the others)."""
+        ...

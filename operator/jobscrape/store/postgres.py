@@ -7,11 +7,12 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg import pq
+from psycopg.types.json import Jsonb
 
 from jobscrape.api.vocabulary import OK_STATES
 from jobscrape.httpcache import Validators
@@ -25,6 +26,7 @@ from jobscrape.store.postgres_outbox import PgOutbox
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 MIGRATION_LOCK = lock_key("migrate")
 MIGRATION_TIMEOUT = "10min"  # statement timeout inside a migration (index builds)
+SHARD_RECORDS_KEPT = timedelta(days=7)  # the shards' records of a sharded run
 
 
 class PostgresStore(PgOutbox):
@@ -265,7 +267,11 @@ class PostgresStore(PgOutbox):
 
     def _queue(self, cur: Cursor, source: str, run_id: str, changes: list[rows.Changed],
                targets: Sequence[Target], now: datetime) -> dict[str, int]:
-        """Make the source's target list `targets` and write the run's outbox rows."""
+        """Make the source's target list `targets` and write the run's outbox rows. The
+        source's queue lock (held to the end of the transaction) orders runs of one source
+        that write at once (the shards of a sharded run): each sees the targets the one
+        before it registered, so a new target is registered and backfilled once."""
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key("queue:" + source),))
         plan = rows.plan_targets((t for (t,) in cur.execute(
             "SELECT target FROM notify_targets WHERE source = %s FOR UPDATE", (source,))),
             targets)
@@ -314,6 +320,31 @@ class PostgresStore(PgOutbox):
              "lm": v.last_modified if v else None, "d": v.digest if v else None,
              "f": v.filters if v else None, "ok": now if o.state in OK_STATES else None,
              "t": now, "v": v is not None})
+
+    # --- sharded runs ----------------------------------------------------------------------
+    def record_shard(self, source: str, run_key: str, shard: int, shards: int,
+                     summary: dict[str, Any], now: datetime) -> list[dict[str, Any]] | None:
+        """Keep one shard's summary of the run `run_key` (a retried shard's replaces its
+        earlier one). When, with it, the records of all `shards` shards are in, return them in
+        shard order: records are made one at a time, so of the shards that finish the run's
+        first attempt exactly one gets them (and a shard retried after that, again, with its
+        newer result). Otherwise None."""
+        with self._tx() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key("shards:" + source),))
+            # records of other runs whose missing shards never came are of no further use
+            cur.execute("DELETE FROM run_shards WHERE source = %s AND run_key <> %s AND "
+                        "recorded_at < %s", (source, run_key, rows.utc(now) - SHARD_RECORDS_KEPT))
+            cur.execute(
+                "INSERT INTO run_shards AS r (source, run_key, shard, shards, summary, "
+                "recorded_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (source, run_key, "
+                "shard) DO UPDATE SET shards = excluded.shards, summary = excluded.summary, "
+                "recorded_at = excluded.recorded_at",
+                (source, run_key, shard, shards, Jsonb(summary), rows.utc(now)))
+            found = cur.execute(
+                "SELECT summary FROM run_shards WHERE source = %s AND run_key = %s AND "
+                "shards = %s AND shard < %s ORDER BY shard",
+                (source, run_key, shards, shards)).fetchall()
+            return [r for (r,) in found] if len(found) == shards else None
 
     def close(self) -> None:
         """Close the connection (releasing any lock still held)."""

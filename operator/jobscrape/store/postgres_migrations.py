@@ -131,6 +131,17 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             p.data ->> 'description_text' AS description_text
         FROM postings p""",
     ]),
+    (2, [  # sharded runs: each shard's summary, until the run is whole
+        """CREATE TABLE run_shards (
+            source      text NOT NULL,
+            run_key     text NOT NULL,          -- the run's Job name
+            shard       integer NOT NULL,
+            shards      integer NOT NULL,
+            summary     jsonb NOT NULL,
+            recorded_at timestamptz NOT NULL,
+            PRIMARY KEY (source, run_key, shard)
+        )""",
+    ]),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -102,3 +102,20 @@ def test_signing_key_and_runner_env_reach_the_pod():
         "name": "jobscrape-hooks", "key": "hmac"}
     assert env["PUBSUB_EMULATOR_HOST"] == {"name": "PUBSUB_EMULATOR_HOST",
                                            "value": "10.0.0.5:8085"}
+
+
+def test_sharded_runs_are_indexed_jobs_with_a_retry_limit_per_shard():
+    pg = {"postgres": {"dsnSecretRef": {"name": "pg", "key": "dsn"}}}
+    spec = _spec(store=pg, run={"shards": 3, "retries": 2})
+    for job in (builders.build_cronjob(SRC, spec, OPTS)["spec"]["jobTemplate"]["spec"],
+                builders.build_run_now_job(SRC, spec, OPTS, "now", "cj-uid")["spec"]):
+        assert (job["completionMode"], job["completions"], job["parallelism"]) == (
+            "Indexed", 3, 3)
+        assert job["backoffLimitPerIndex"] == 2 and job["maxFailedIndexes"] == 2
+        assert "backoffLimit" not in job  # one shard's failures never stop the others
+        env = {e["name"]: e for e in job["template"]["spec"]["containers"][0]["env"]}
+        assert env["JOBSCRAPE_SHARDS"] == {"name": "JOBSCRAPE_SHARDS", "value": "3"}
+    one = builders.build_cronjob(SRC, _spec(store=pg), OPTS)["spec"]["jobTemplate"]["spec"]
+    assert "completionMode" not in one and one["backoffLimit"] == 1
+    env = one["template"]["spec"]["containers"][0]["env"]
+    assert "JOBSCRAPE_SHARDS" not in {e["name"] for e in env}

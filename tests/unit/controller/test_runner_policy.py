@@ -96,3 +96,20 @@ def test_bind_address_parsing():
     assert bind_address("", "--x") is None
     with pytest.raises(SystemExit, match="--metrics-bind-address: 'localhost' is not HOST:PORT"):
         bind_address("localhost", "--metrics-bind-address")
+
+
+def test_shards_are_bounded_by_the_policy_and_the_flag():
+    from jobscrape.cli import build_parser
+    from jobscrape.controller.main import runner_policy
+
+    pg = {"postgres": {"dsnSecretRef": {"name": "jobscrape-pg", "key": "dsn"}}}
+    spec = _spec(store=pg, run={"shards": 12})
+    errors = check_spec(spec, RunnerPolicy(), IMAGE)
+    assert [(e.path, e.message) for e in errors] == [
+        ("spec.run.shards", "12 shards is more than the operator allows (8)")]
+    assert check_spec(spec, RunnerPolicy(max_shards=12), IMAGE) == []
+    parser = build_parser(only="operator")
+    args = parser.parse_args(["operator", "--max-runner-shards", "12"])
+    assert runner_policy(args).max_shards == 12
+    with pytest.raises(SystemExit, match=r"--max-runner-shards: 0 is outside 1\.\.64"):
+        runner_policy(parser.parse_args(["operator", "--max-runner-shards", "0"]))

@@ -95,6 +95,10 @@ def test_connection_settings(pg_store):
     assert params["application_name"] == "jobscrape"
     assert pg_store._read("SHOW statement_timeout") == [("1min",)]
     assert pg_store._read("SHOW TimeZone") == [("UTC",)]
+    # the server drops a dead client's session (and its run lock) within 25 s
+    assert pg_store._read("SELECT current_setting('tcp_keepalives_idle'), current_setting("
+                          "'tcp_keepalives_interval'), current_setting('tcp_keepalives_count')"
+                          ) == [("10", "5", "3")]
 
 
 def test_dsn_settings_win(pg_dsn):

@@ -1,0 +1,206 @@
+"""Sharded runs end to end on the real control plane with PostgreSQL: a JobSource of 30
+boards on 6 hosts (6 board servers, each on an address of its own) with `shards: 3` runs as an
+Indexed Job of 3 pods; no host is fetched by two pods; the status describes all 30 boards;
+killing one shard's pod mid-run leaves the other shards' results stored and that shard is
+retried within its own limit."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from jobscrape.boards.base import BoardRef
+from jobscrape.runner.shards import assign_shards, board_host
+from jobscrape_dev.boardserver import BoardServer
+from jobscrape_dev.devcluster import processes
+from jobscrape_dev.pgserver import PgServer
+
+from conftest import start_operator
+from waiting import wait_for
+
+pytestmark = pytest.mark.cluster
+
+G, V, P = "jobscrape.io", "v1alpha1", "jobsources"
+HOSTS, PER_HOST, SHARDS = 6, 5, 3
+SLOW = 28.0  # seconds the slow host keeps its boards' first requests waiting (< read timeout)
+
+
+@dataclass
+class Servers:
+    pg: PgServer
+    boards: list[BoardServer]
+
+
+@pytest.fixture(scope="module")
+def servers(cluster) -> Iterator[Servers]:
+    hosts = cluster.server_hosts(HOSTS)
+    started: list[BoardServer] = []
+    with PgServer(host=cluster.host) as pg:
+        try:
+            for h in hosts:
+                started.append(BoardServer(host=h).start())
+            yield Servers(pg, started)
+        finally:
+            for s in started:
+                s.stop()
+
+
+def _boards(servers: Servers) -> list[dict[str, str]]:
+    """Board k of host j: greenhouse token h{j}b{k}, interleaved so that the hosts' boards
+    are spread over the spec; two postings each (`scale`, so that a third can be added)."""
+    for j, s in enumerate(servers.boards):
+        for k in range(PER_HOST):
+            s.set_fault(f"h{j}b{k}", scale=2)
+    return [{"name": f"h{j}b{k}", "type": "greenhouse", "token": f"h{j}b{k}",
+             "url": f"{servers.boards[j].url}/v1/boards/h{j}b{k}/jobs"}
+            for k in range(PER_HOST) for j in range(HOSTS)]
+
+
+def _co(cluster) -> client.CustomObjectsApi:
+    return client.CustomObjectsApi(cluster.api)
+
+
+def _status(cluster, ns: str) -> dict[str, Any]:
+    return _co(cluster).get_namespaced_custom_object(G, V, ns, P, "sharded").get("status") or {}
+
+
+def _run_now(cluster, ns: str, value: str) -> str | None:
+    before = _status(cluster, ns).get("lastRun", {}).get("completionTime")
+    _co(cluster).patch_namespaced_custom_object(G, V, ns, P, "sharded", {
+        "metadata": {"annotations": {"jobscrape.io/run-now": value}}})
+    return before
+
+
+def _explain(cluster, ns: str) -> str:
+    core = client.CoreV1Api(cluster.api)
+    pods = core.list_namespaced_pod(ns).items
+    events = [f"{e.reason}: {e.message}" for e in core.list_namespaced_event(ns).items]
+    return "\n".join([*(f"{p.metadata.name} {p.status.phase} {p.status.conditions}: "
+                         f"{cluster.pod_log(ns, p.metadata.name)[-1500:]}" for p in pods),
+                       *events[-20:]])
+
+
+def _wait_run(cluster, ns: str, before: str | None, timeout: float) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        st = _status(cluster, ns)
+        t = st.get("lastRun", {}).get("completionTime")
+        return st if t and t != before else None
+    try:
+        return wait_for(done, timeout=timeout, interval=0.5, what="the sharded run's status")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{_explain(cluster, ns)}") from None
+
+
+def _pods(cluster, ns: str, job: str) -> list[client.V1Pod]:
+    return client.CoreV1Api(cluster.api).list_namespaced_pod(
+        ns, label_selector=f"batch.kubernetes.io/job-name={job}").items
+
+
+def _index(pod: client.V1Pod) -> int:
+    return int(pod.metadata.annotations["batch.kubernetes.io/job-completion-index"])
+
+
+def _open_postings(pg: PgServer, dsn: str) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as c:
+        return dict(c.execute("SELECT board, count(*) FROM postings WHERE closed_at IS NULL "
+                              "GROUP BY board").fetchall())
+
+
+def test_a_sharded_run_splits_boards_by_host_and_survives_a_killed_shard(
+        cluster, crd, namespace, servers, tmp_path):
+    dsn = servers.pg.create_database()
+    client.CoreV1Api(cluster.api).create_namespaced_secret(namespace, {
+        "metadata": {"name": "jobscrape-pg"},
+        "data": {"dsn": base64.b64encode(dsn.encode()).decode()}})
+    boards = _boards(servers)
+    _co(cluster).create_namespaced_custom_object(G, V, namespace, P, {
+        "apiVersion": f"{G}/{V}", "kind": "JobSource", "metadata": {"name": "sharded"},
+        "spec": {"schedule": "0 0 1 1 *", "suspend": True, "boards": boards,
+                 "store": {"postgres": {"dsnSecretRef": {"name": "jobscrape-pg",
+                                                         "key": "dsn"}}},
+                 "run": {"shards": SHARDS, "retries": 1, "timeoutSeconds": 240,
+                         "requestsPerSecondPerHost": 20}}})
+    refs = [BoardRef(b["name"], b["type"], b["token"], b["url"]) for b in boards]
+    plan = assign_shards(refs, SHARDS)
+    op = start_operator(cluster, tmp_path)
+    try:
+        # first run: an Indexed Job of 3 pods, each host fetched by one pod
+        st = _wait_run(cluster, namespace, _run_now(cluster, namespace, "one"), 240)
+        job_name = st["lastRun"]["jobName"]
+        job = client.BatchV1Api(cluster.api).read_namespaced_job(job_name, namespace)
+        assert (job.spec.completion_mode, job.spec.completions, job.spec.parallelism) == (
+            "Indexed", SHARDS, SHARDS)
+        pods = _pods(cluster, namespace, job_name)
+        assert sorted(_index(p) for p in pods) == list(range(SHARDS)), _explain(cluster,
+                                                                                namespace)
+        for p in pods:  # each pod fetched exactly its shard's boards
+            i = _index(p)
+            want = ", ".join(b.name for b in plan[i])
+            assert f"shard {i} of {SHARDS}: boards {want}" in cluster.pod_log(
+                namespace, p.metadata.name)
+        if cluster.node is not None:  # pods have addresses of their own: count them
+            for s in servers.boards:
+                assert len(s.peers) == 1, (s.host, dict(s.peers))
+        for shard in plan:  # and no host is in two shards
+            others = {board_host(b) for other in plan if other is not shard for b in other}
+            assert not {board_host(b) for b in shard} & others
+        assert [b["name"] for b in st["boards"]] == [b["name"] for b in boards]
+        assert {b["state"] for b in st["boards"]} == {"OK"}
+        last = st["lastRun"]
+        assert (last["result"], last["fetched"], last["created"]) == (
+            "Succeeded", 2 * HOSTS * PER_HOST, 2 * HOSTS * PER_HOST), last
+        assert st["postings"] == 2 * HOSTS * PER_HOST
+
+        # second run: host 0 is slow and its shard's pod is killed mid-run; the other boards
+        # get a third posting each, stored by the other shards while that shard is retried
+        slow = next(i for i, s in enumerate(plan) if any(b.name.startswith("h0b") for b in s))
+        for k in range(PER_HOST):
+            servers.boards[0].set_fault(f"h0b{k}", delay=SLOW, times=1, scale=2)
+        for j in range(1, HOSTS):
+            for k in range(PER_HOST):
+                servers.boards[j].set_fault(f"h{j}b{k}", scale=3)
+        before = _run_now(cluster, namespace, "two")
+        job_name = wait_for(lambda: next(
+            (j.metadata.name for j in client.BatchV1Api(cluster.api).list_namespaced_job(
+                namespace).items if j.metadata.name != last["jobName"]), None),
+            timeout=60, what="the second run's Job")
+        others = {b.name for i, s in enumerate(plan) if i != slow for b in s}
+
+        def others_stored() -> bool:
+            counts = _open_postings(servers.pg, dsn)
+            return all(counts.get(b) == 3 for b in others)
+        wait_for(others_stored, timeout=120, interval=0.5,
+                 what="the other shards' postings in PostgreSQL")
+        victim = wait_for(lambda: next((p for p in _pods(cluster, namespace, job_name)
+                                        if _index(p) == slow and p.status.phase == "Running"),
+                                       None), timeout=60, what="the slow shard's pod")
+        assert sum(servers.boards[0].requests.values()) >= 1  # it is waiting on host 0
+        client.CoreV1Api(cluster.api).delete_namespaced_pod(
+            victim.metadata.name, namespace, grace_period_seconds=0)
+        st = _wait_run(cluster, namespace, before, 240)
+        assert st["lastRun"]["jobName"] == job_name
+        assert [b["name"] for b in st["boards"]] == [b["name"] for b in boards]
+        assert {b["state"] for b in st["boards"]} == {"OK"}, st["boards"]
+        assert st["lastRun"]["result"] == "Succeeded"
+        assert st["lastRun"]["created"] == (HOSTS - 1) * PER_HOST  # a third on all but host 0
+        pods = _pods(cluster, namespace, job_name)  # the killed pod is gone, replaced
+        assert sorted(_index(p) for p in pods) == list(range(SHARDS))
+        again = next(p for p in pods if _index(p) == slow)
+        assert again.metadata.name != victim.metadata.name
+        assert f"shard {slow} of {SHARDS}: boards" in cluster.pod_log(namespace,
+                                                                     again.metadata.name)
+        def job_counts() -> tuple[int, int] | None:  # the pods' ends, as the Job counts them
+            s = client.BatchV1Api(cluster.api).read_namespaced_job(job_name, namespace).status
+            return (s.failed, s.succeeded) if s.completion_time else None
+        assert wait_for(job_counts, timeout=60, what="the Job's completion") == (1, SHARDS)
+        assert _open_postings(servers.pg, dsn) == {
+            b["name"]: (2 if b["name"].startswith("h0b") else 3) for b in boards}
+    finally:
+        processes.stop(op.proc)
