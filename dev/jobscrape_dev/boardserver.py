@@ -14,6 +14,15 @@ them): a gzip or deflate bomb (`bomb`: the bytes it inflates to), a body sent co
 id (`bad_item`) and one invalid UTF-8 byte in a title (`bad_byte`) (greenhouse, lever, ashby),
 and 429 with a long Retry-After (`status`, `retry_after`).
 
+Boards with a detail per posting: Workday (`POST /wday/cxs/{tenant}/{site}/jobs`, offset
+paging over the capture's 20 postings, or `scale` clones of them; `total` only on the first
+page, 0 after, as Workday does; `limit` over 20 is refused with 400; the detail at
+`GET /wday/cxs/{tenant}/{site}/job/...` for each listed externalPath: the captured detail made
+that posting's) and BambooHR (`/bamboohr/{company}/careers/list` and `.../careers/{id}/detail`,
+likewise). Their faults: `outage` (the tenant answers an HTML maintenance page, status 200,
+instead of JSON), `detail_status` (detail requests answer that status; `detail_times`: only
+the first N of them). WORKDAY_BOARDS names the captures each Workday tenant serves.
+
     python -m jobscrape_dev.boardserver --port 8089 --hostile
     curl -X POST localhost:8089/_faults -d '{"acme": {"status": 500}}'
 """
@@ -31,7 +40,7 @@ import json
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +54,55 @@ DEFAULT_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "boards"
 VARIANTS: dict[str, dict[str, str]] = {
     "greenhouse": {"hostile": "hostile_greenhouse.json"},
 }
+#: One board of every type this server serves: type → (a token its alphabet accepts, the
+#: path of its first page). Tests and benchmarks that cover every type start here.
+ENTRIES: dict[str, tuple[str, str]] = {
+    "greenhouse": ("acme", "/v1/boards/acme/jobs"),
+    "lever": ("acme", "/v0/postings/acme"),
+    "ashby": ("acme", "/posting-api/job-board/acme"),
+    "workable": ("acme", "/api/v1/widget/accounts/acme"),
+    "smartrecruiters": ("acme", "/v1/companies/acme/postings"),
+    "recruitee": ("acme", "/recruitee/acme/api/offers/"),
+    "personio": ("acme", "/personio/acme/xml"),
+    "jsonld": ("acme", "/jsonld/acme.html"),
+    "feed": ("acme", "/feed/acme.xml"),
+    "workday": ("acme.wd5/External", "/wday/cxs/acme/External/jobs"),
+    "bamboohr": ("acme", "/bamboohr/acme/careers/list"),
+    "teamtailor": ("acme", "/teamtailor/acme/jobs.rss"),
+    "breezy": ("acme", "/breezy/acme/json"),
+    "rippling": ("acme", "/platform/api/ats/v1/board/acme/jobs"),
+    "gem": ("acme", "/job_board/v0/acme/job_posts"),
+    "pinpoint": ("acme", "/pinpoint/acme/postings.json"),
+    "comeet": ("F6.003:0a1b2c3d", "/careers-api/2.0/company/F6.003/positions"),
+    "arbeitnow": ("all", "/api/job-board-api"),
+    "themuse": ("all", "/api/public/jobs"),
+    "hackernews": ("hiring", "/api/v1/search_by_date?tags=story,author_whoishiring"
+                             "&query=hiring&hitsPerPage=12"),
+}
+#: Board types served as their capture, whatever the token: path → (capture, content type).
+FIXED_ROUTES: dict[str, tuple[str, str]] = {
+    "/teamtailor/{token}/jobs.rss": ("teamtailor_rss_ferd.xml", "application/rss+xml"),
+    "/teamtailor/{token}/jobs.json": ("teamtailor_jobsjson_teamtailor_trimmed.json",
+                                      "application/feed+json"),
+    "/breezy/{token}/json": ("breezy_json_gacc.json", "application/json"),
+    "/platform/api/ats/v1/board/{token}/jobs": ("rippling_v1_jobs_rippling_trimmed.json",
+                                                "application/json"),
+    "/job_board/v0/{token}/job_posts": ("gem_job_posts_gem_trimmed.json", "application/json"),
+    "/careers-api/2.0/company/{token}/positions": ("comeet_positions_wiliot_trimmed.json",
+                                                   "application/json"),
+}
+#: Workday tenant → (list capture, detail capture) it serves; other tenants serve Hitachi's.
+WORKDAY_BOARDS: dict[str, tuple[str, str]] = {
+    "nvidia": ("workday_list_nvidia_trimmed.json", "workday_detail_nvidia.json"),
+}
+WORKDAY_DEFAULT = ("workday_list_hitachi.json", "workday_detail_hitachi.json")
+WORKDAY_PAGE_LIMIT = 20  # a larger `limit` is answered with 400, as some tenants do
+BAMBOOHR_LIST = "bamboohr_list_collectivemeasures.json"
+BAMBOOHR_DETAIL = "bamboohr_detail_collectivemeasures_trimmed.json"
+#: What `outage` answers instead of JSON (written here, not captured).
+OUTAGE_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Workday is currently unavailable</title>"
+               b"</head><body><h1>Workday is currently unavailable.</h1><p>We are performing "
+               b"scheduled maintenance. Please try again later.</p></body></html>\n")
 
 
 def clone_items(items: list[dict[str, Any]], n: int, id_key: str, title_key: str,
@@ -128,6 +186,11 @@ class Fault:
     pad: int = 0  # add this many characters of text to each posting's description
     bad_item: bool = False  # the first posting of each page has no id
     bad_byte: bool = False  # an invalid UTF-8 byte in the last title of each page
+    outage: bool = False  # workday, bamboohr: an HTML maintenance page (200) instead of JSON
+    detail_status: int | None = None  # workday, bamboohr: details answer this status
+    #: with detail_status: only the first N detail requests to the token (all of them so far,
+    #: BoardServer.detail_requests; retries count)
+    detail_times: int | None = None
     seen: int = 0
 
     @classmethod
@@ -164,6 +227,8 @@ class BoardServer:
     edits: dict[str, Callable[[dict[str, Any]], None]] = field(default_factory=dict)
     in_flight: int = 0
     max_in_flight: int = 0
+    #: token -> detail requests received (workday, bamboohr)
+    detail_requests: Counter[str] = field(default_factory=Counter)
     _runner: web.AppRunner | None = None
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
@@ -229,6 +294,17 @@ class BoardServer:
         r.add_get("/personio/{token}/xml", self._personio)
         r.add_get("/jsonld/{token}.html", self._jsonld)
         r.add_get("/feed/{token}.xml", self._feed)
+        r.add_post("/wday/cxs/{token}/{site}/jobs", self._workday_list)
+        r.add_get("/wday/cxs/{token}/{site}/job/{rest:.+}", self._workday_detail)
+        r.add_get("/bamboohr/{token}/careers/list", self._bamboohr_list)
+        r.add_get("/bamboohr/{token}/careers/{id}/detail", self._bamboohr_detail)
+        for path, (name, ctype) in FIXED_ROUTES.items():
+            r.add_get(path, self._fixed(name, ctype))
+        r.add_get("/pinpoint/{token}/postings.json", self._pinpoint)
+        r.add_get("/api/job-board-api", self._arbeitnow)
+        r.add_get("/api/public/jobs", self._themuse)
+        r.add_get("/api/v1/search_by_date", self._hn_stories)
+        r.add_get("/api/v1/search", self._hn_comments)
         r.add_get("/redirect", self._redirect)
         r.add_post("/_faults", self._set_faults)
         r.add_get("/_stats", self._stats)
@@ -408,6 +484,152 @@ class BoardServer:
 
     async def _feed(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, self._raw("rss_jobs.xml"), "application/rss+xml")
+
+    # --- the other board types: their capture at their real path ------------------------------
+    def _fixed(self, name: str, content_type: str) -> Callable[[web.Request],
+                                                              Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            return await self._serve(request, self._raw(name), content_type)
+        return handler
+
+    async def _pinpoint(self, request: web.Request) -> web.StreamResponse:
+        # the capture kept only the `data` array of the response: back in its envelope
+        body = b'{"data": ' + self._raw("pinpoint_postings_workwithus_trimmed.json") + b"}"
+        return await self._serve(request, body, "application/json")
+
+    async def _arbeitnow(self, request: web.Request) -> web.StreamResponse:
+        """Page 1 is the capture (whose links.next names page 2); later pages are empty."""
+        if request.query.get("page", "1") == "1":
+            return await self._serve(request, self._raw("arbeitnow_api_page1_full.json"),
+                                     "application/json")
+        doc = {"data": [], "links": {"first": None, "last": None, "prev": None, "next": None},
+               "meta": {"current_page": int(request.query.get("page", "2"))}}
+        return await self._serve(request, json.dumps(doc).encode(), "application/json")
+
+    async def _themuse(self, request: web.Request) -> web.StreamResponse:
+        """Page 0 is the capture; later pages have no results (the capture says there are
+        thousands of pages: the adapter stops at the first empty one)."""
+        if request.query.get("page", "0") == "0":
+            return await self._serve(request, self._raw("themuse_jobs_page0_20240317.json"),
+                                     "application/json")
+        doc = self._json("themuse_jobs_page0_20240317.json")
+        doc.update(page=int(request.query.get("page", "1")), results=[])
+        return await self._serve(request, json.dumps(doc).encode(), "application/json")
+
+    async def _hn_stories(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, self._raw("hn_algolia_search_stories_whoishiring.json"),
+                                 "application/json")
+
+    async def _hn_comments(self, request: web.Request) -> web.StreamResponse:
+        """The captured thread's comments, whichever thread is asked for."""
+        return await self._serve(
+            request, self._raw("hn_algolia_search_comments_story47975571_may2026.json"),
+            "application/json")
+
+    # --- boards with a detail per posting (workday, bamboohr) ---------------------------------
+    def _outage(self, token: str) -> bool:
+        f = self.faults.get(token)
+        return f is not None and f.outage
+
+    def _detail_fault(self, request: web.Request, token: str) -> web.StreamResponse | None:
+        """The answer `detail_status` gives this detail request, or None (serve it)."""
+        self.detail_requests[token] += 1
+        f = self.faults.get(token)
+        if f is None or not f.detail_status or (
+                f.detail_times is not None and self.detail_requests[token] > f.detail_times):
+            return None
+        self.requests[request.path] += 1
+        return web.Response(status=f.detail_status, text=f"fault {f.detail_status}")
+
+    def _workday_items(self, token: str) -> list[dict[str, Any]]:
+        """Every posting of the tenant's board: the capture's, or `scale` clones of them."""
+        items = self._json(WORKDAY_BOARDS.get(token, WORKDAY_DEFAULT)[0])["jobPostings"]
+        n = self._scale(token)
+        return clone_items(items, n, "externalPath", "title") if n else items
+
+    async def _workday_list(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        try:
+            query = await request.json()
+            offset, limit = int(query.get("offset", 0)), int(query.get("limit", 20))
+        except (ValueError, TypeError, AttributeError):
+            return web.json_response({"errorCode": "HTTP_400"}, status=400)
+        if limit > WORKDAY_PAGE_LIMIT or offset < 0 or limit < 1:
+            return web.json_response({"errorCode": "HTTP_400"}, status=400)
+        if self._outage(token):
+            return await self._serve(request, OUTAGE_PAGE, "text/html")
+        doc = self._json(WORKDAY_BOARDS.get(token, WORKDAY_DEFAULT)[0])
+        items = self._workday_items(token)
+        doc["total"] = len(items) if offset == 0 else 0  # later pages: 0, as Workday does
+        doc["jobPostings"] = items[offset:offset + limit]
+        return await self._serve(request, json.dumps(doc).encode(), "application/json")
+
+    async def _workday_detail(self, request: web.Request) -> web.StreamResponse:
+        token, site = request.match_info["token"], request.match_info["site"]
+        path = "/job/" + request.match_info["rest"]
+        refused = self._detail_fault(request, token)
+        if refused is not None:
+            return refused
+        if self._outage(token):
+            return await self._serve(request, OUTAGE_PAGE, "text/html")
+        item = next((i for i in self._workday_items(token) if i["externalPath"] == path), None)
+        if item is None:
+            self.requests[request.path] += 1
+            return web.json_response({"errorCode": "HTTP_404"}, status=404)
+        name = WORKDAY_BOARDS.get(token, WORKDAY_DEFAULT)[1]
+        doc = self._json(name)
+        info = doc["jobPostingInfo"]
+        origin = info["externalUrl"].split("/")[:3]  # scheme, "", host of the capture
+        if info["externalUrl"] == "/".join(origin) + f"/{site}{path}":  # the captured one
+            return await self._serve(request, self._raw(name), "application/json")
+        # another posting's: the captured detail made its
+        info["title"] = item["title"]
+        info["externalUrl"] = "/".join(origin) + f"/{site}{path}"
+        info["jobPostingId"] = path.rsplit("/", 1)[-1]
+        if item.get("bulletFields"):
+            info["jobReqId"] = item["bulletFields"][0]
+        if item.get("locationsText") and not item["locationsText"].endswith("Locations"):
+            info["location"] = item["locationsText"]
+        return await self._serve(request, json.dumps(doc).encode(), "application/json")
+
+    def _bamboohr_items(self, token: str) -> list[dict[str, Any]]:
+        items = self._json(BAMBOOHR_LIST)["result"]
+        n = self._scale(token)
+        return clone_items(items, n, "id", "jobOpeningName") if n else items
+
+    async def _bamboohr_list(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        if self._outage(token):
+            return await self._serve(request, OUTAGE_PAGE, "text/html")
+        if not self._scale(token):
+            return await self._serve(request, self._raw(BAMBOOHR_LIST), "application/json")
+        doc = self._json(BAMBOOHR_LIST)
+        doc["result"] = self._bamboohr_items(token)
+        doc["meta"]["totalCount"] = len(doc["result"])
+        return await self._serve(request, json.dumps(doc).encode(), "application/json")
+
+    async def _bamboohr_detail(self, request: web.Request) -> web.StreamResponse:
+        token, posting_id = request.match_info["token"], request.match_info["id"]
+        refused = self._detail_fault(request, token)
+        if refused is not None:
+            return refused
+        if self._outage(token):
+            return await self._serve(request, OUTAGE_PAGE, "text/html")
+        item = next((i for i in self._bamboohr_items(token) if i["id"] == posting_id), None)
+        if item is None:
+            self.requests[request.path] += 1
+            return web.json_response({"success": False}, status=404)
+        doc = self._json(BAMBOOHR_DETAIL)
+        opening = doc["result"]["jobOpening"]
+        share = opening["jobOpeningShareUrl"]
+        if share.endswith(f"/careers/{posting_id}"):  # the captured one
+            return await self._serve(request, self._raw(BAMBOOHR_DETAIL), "application/json")
+        # another posting's: the captured detail made its
+        opening["jobOpeningShareUrl"] = share.rsplit("/", 1)[0] + f"/{posting_id}"
+        opening["jobOpeningName"] = item["jobOpeningName"]
+        opening["departmentLabel"] = item["departmentLabel"] or ""
+        opening["departmentId"] = item["departmentId"]
+        return await self._serve(request, json.dumps(doc).encode(), "application/json")
 
     async def _redirect(self, request: web.Request) -> web.StreamResponse:
         self.requests[request.path] += 1

@@ -26,6 +26,7 @@ SUBCOMMANDS = (
      "jobscrape.postingscmd"),
     ("deliver", "deliver a JobSource's pending notifications now",
      "jobscrape.runner.delivercmd"),
+    ("detect", "print spec.boards entries for careers page URLs", "jobscrape.detectcmd"),
 )
 
 

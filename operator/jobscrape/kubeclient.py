@@ -98,11 +98,11 @@ class Kube:
         if resp.status == 404:
             raise NotFound(path)
         if resp.status == 409:
-            raise Conflict(_message(raw, resp.reason))
-        if resp.status == 403 and _terminating(raw):
-            raise NamespaceTerminating(_message(raw, resp.reason))
+            raise Conflict(status_message(raw, resp.reason))
+        if resp.status == 403 and is_namespace_terminating(raw):
+            raise NamespaceTerminating(status_message(raw, resp.reason))
         if resp.status >= 400:
-            raise ApiException(status=resp.status, reason=_message(raw, resp.reason))
+            raise ApiException(status=resp.status, reason=status_message(raw, resp.reason))
         data = json.loads(raw) if raw else {}
         return data if isinstance(data, dict) else {}
 
@@ -164,18 +164,21 @@ class Kube:
                        {"propagationPolicy": "Background"})
 
 
-def _terminating(raw: bytes | None) -> bool:
+def is_namespace_terminating(raw: bytes | None) -> bool:
     """Whether a 403 Status says the namespace is being terminated."""
     try:
         status = json.loads(raw or b"{}")
     except ValueError:
         return False
-    causes = (status.get("details") or {}).get("causes") or []
-    return any(c.get("reason") == "NamespaceTerminating" for c in causes) or (
-        "because it is being terminated" in str(status.get("message")))
+    if not isinstance(status, dict):
+        return False
+    details = status.get("details")
+    causes = (details.get("causes") if isinstance(details, dict) else None) or []
+    return any(isinstance(c, dict) and c.get("reason") == "NamespaceTerminating"
+               for c in causes) or "because it is being terminated" in str(status.get("message"))
 
 
-def _message(raw: bytes | None, reason: str | None) -> str:
+def status_message(raw: bytes | None, reason: str | None) -> str:
     """The API server's Status message, else the HTTP reason."""
     try:
         return str(json.loads(raw or b"{}").get("message") or reason)

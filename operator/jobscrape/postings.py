@@ -6,9 +6,11 @@ import enum
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
+
+import msgspec
 
 
 class Remote(enum.StrEnum):
@@ -52,6 +54,11 @@ class Salary:
     currency: str | None = None  # ISO 4217, upper case
     period: SalaryPeriod = SalaryPeriod.UNKNOWN
 
+    def __reduce__(self) -> tuple[type[Salary], tuple[object, ...]]:
+        # pickled as a constructor call: the frozen dataclass's own __getstate__ and
+        # __setstate__ run Python code per field (postings cross from the parse workers)
+        return Salary, (self.min, self.max, self.currency, self.period)
+
 
 @dataclass(frozen=True, slots=True)
 class Posting:
@@ -82,12 +89,13 @@ class Posting:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (enums as values, times as ISO 8601)."""
+        # `_value_`, the member's own attribute: `.value` is a Python-level property
         return {
             "id": self.id, "board": self.board, "board_type": self.board_type,
             "source_id": self.source_id, "title": self.title, "url": self.url,
             "apply_url": self.apply_url, "company": self.company,
             "department": self.department, "locations": list(self.locations),
-            "remote": self.remote.value, "employment_type": self.employment_type.value,
+            "remote": self.remote._value_, "employment_type": self.employment_type._value_,
             "salary": _salary_dict(self.salary),
             "posted_at": self.posted_at.isoformat() if self.posted_at else None,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
@@ -95,11 +103,33 @@ class Posting:
             "description_text": self.description_text, "content_hash": self.content_hash,
         }
 
+    def to_json(self) -> str:
+        """to_dict() as compact JSON: what `json.dumps(p.to_dict(), ensure_ascii=False,
+        separators=(",", ":"))` gives, character for character (msgspec, or json.dumps
+        where the two could differ: see canonical_bytes)."""
+        d = self.to_dict()
+        s = self.salary
+        if s is None or (_plain_float(s.min) and _plain_float(s.max)):
+            try:
+                return _ENCODE(d).decode()
+            except (TypeError, ValueError):
+                pass
+        return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+
+    def __reduce__(self) -> tuple[type[Posting], tuple[object, ...]]:
+        # pickled as a constructor call (see Salary.__reduce__): about half the time to
+        # pickle and to unpickle, for every posting a parse worker sends back
+        return Posting, (
+            self.id, self.board, self.board_type, self.source_id, self.title, self.url,
+            self.apply_url, self.company, self.department, self.locations, self.remote,
+            self.employment_type, self.salary, self.posted_at, self.updated_at,
+            self.description_html, self.description_text, self.content_hash)
+
 
 def _salary_dict(s: Salary | None) -> dict[str, object] | None:
     if s is None:
         return None
-    return {"min": s.min, "max": s.max, "currency": s.currency, "period": s.period.value}
+    return {"min": s.min, "max": s.max, "currency": s.currency, "period": s.period._value_}
 
 
 def posting_from_dict(d: dict[str, object]) -> Posting:
@@ -132,13 +162,40 @@ def posting_id(board_type: str, token: str, source_id: str) -> str:
     return f"{board_type}:{token}:{source_id}"
 
 
+_ENCODE = msgspec.json.Encoder().encode
+
+
+def canonical_bytes(p: Posting) -> bytes:
+    """What content_hash hashes: the fields a reader sees, as compact JSON in UTF-8, byte for
+    byte what `json.dumps(seen, separators=(",", ":"), ensure_ascii=False).encode()` gives
+    (so hashes stored by earlier versions stay valid: an upgrade updates no posting).
+
+    One msgspec encode (C); json.dumps only where the two could differ: a salary bound that
+    is neither an int nor a float in [1e-4, 1e16) (JSON writes 1e-05 and 1e+16, msgspec
+    0.00001 and 1e16; NaN), or a value msgspec refuses (a lone surrogate raises as json's
+    encode() does).
+    """
+    seen = [p.title, p.url, p.apply_url, p.company, p.department, list(p.locations),
+            p.remote._value_, p.employment_type._value_, _salary_dict(p.salary),
+            p.description_html]
+    s = p.salary
+    if s is None or (_plain_float(s.min) and _plain_float(s.max)):
+        try:
+            return _ENCODE(seen)
+        except (TypeError, ValueError):
+            pass
+    return json.dumps(seen, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _plain_float(v: object) -> bool:
+    """Whether msgspec and json write the amount alike: None, an int, or a float they both
+    write in positional notation."""
+    return v is None or type(v) is int or (type(v) is float and 1e-4 <= v < 1e16)
+
+
 def content_hash(p: Posting) -> str:
     """A hash of what a reader sees of the posting; changes when that content changes."""
-    seen = [p.title, p.url, p.apply_url, p.company, p.department, list(p.locations),
-            p.remote.value, p.employment_type.value, _salary_dict(p.salary),
-            p.description_html]
-    raw = json.dumps(seen, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(canonical_bytes(p), digest_size=16).hexdigest()
 
 
 def with_hash(p: Posting) -> Posting:
@@ -202,26 +259,49 @@ _LINE_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1f\x85]+")
 _TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but \t and \n
 
 
+# The start of any escape sequence (ESC, the C1 string and CSI introducers).
+_ESCAPE_START = re.compile(r"[\x1b\x90\x98\x9b\x9d\x9e\x9f]")
+# What safe_url refuses anywhere in a URL: white space (as str.isspace) and controls.
+_URL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+# URLs safe_url accepts without parsing them (an http(s) scheme, a host name of ASCII letters,
+# digits, dots and hyphens, a port below 10000): urlsplit finds that scheme, a host and a valid
+# port in each. Others (upper case, userinfo, IPv6, no host...) are parsed.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,4})?(?:[/?#].*)?", re.DOTALL)
+
+# Each function below first checks, in C, whether there is anything to remove: the text is
+# printable (str.isprintable is False for every control character, every line break and
+# every white space but " "), or a search for the characters the slow path acts on finds
+# none. Most board text passes that check and is returned as it is.
+
+
 def strip_escapes(text: str) -> str:
     """The text without terminal escape sequences (CSI such as "\\x1b[2J", OSC such as
     "\\x1b]8;;http://x\\x07" with its payload, and the other ESC and C1 sequences)."""
+    if text.isprintable() or not _ESCAPE_START.search(text):
+        return text
     return _ESCAPES.sub("", text)
 
 
 def strip_controls(text: str) -> str:
     """The text without any control character (C0, DEL, C1), line breaks and tabs included."""
+    if text.isprintable():
+        return text
     return _CONTROLS.sub("", text)
 
 
 def clean_line(text: str) -> str:
     """A one-line field (title, company, location...): escape sequences dropped, line breaks
     and tabs turned into one space, every other control character dropped, ends stripped."""
+    if text.isprintable() or not _CONTROLS.search(text):
+        return text.strip()
     return strip_controls(_LINE_BREAKS.sub(" ", strip_escapes(text))).strip()
 
 
 def clean_text(text: str) -> str:
     """A multi-line field (descriptions): escape sequences and control characters dropped,
     except line feeds and tabs."""
+    if text.isprintable() or not _TEXT_CONTROLS.search(text):
+        return text
     return _TEXT_CONTROLS.sub("", strip_escapes(text))
 
 
@@ -231,8 +311,10 @@ def safe_url(value: str | None) -> str | None:
     if not value:
         return None
     url = value.strip()
-    if not url or any(c.isspace() or _CONTROLS.match(c) for c in url):
+    if not url or " " in url or (not url.isprintable() and _URL_UNSAFE.search(url)):
         return None
+    if _PLAIN_URL.fullmatch(url):
+        return url
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
@@ -253,16 +335,30 @@ def sanitised(p: Posting) -> Posting:
     id, source_id and board are left as they are: build_posting cleans the source id before
     deriving the id, and the board name comes from the spec. The content_hash is not updated.
     """
+    return _sanitise(Posting(
+        id=p.id, board=p.board, board_type=p.board_type, source_id=p.source_id,
+        title=p.title, url=p.url, apply_url=p.apply_url, company=p.company,
+        department=p.department, locations=p.locations, remote=p.remote,
+        employment_type=p.employment_type, salary=p.salary, posted_at=p.posted_at,
+        updated_at=p.updated_at, description_html=p.description_html,
+        description_text=p.description_text, content_hash=p.content_hash,
+    ))
+
+
+def _sanitise(p: Posting) -> Posting:
+    """sanitised(), applied to a posting nobody else holds yet (build_posting's own: it is
+    changed in place, which saves building a second one)."""
     locations: dict[str, None] = {}
     for loc in p.locations:
         if text := clean_line(loc):
             locations.setdefault(text)
-    return replace(
-        p,
-        title=clean_line(p.title),
-        url=safe_url(p.url), apply_url=safe_url(p.apply_url),
-        company=_optional_line(p.company), department=_optional_line(p.department),
-        locations=tuple(locations),
-        description_html=clean_text(p.description_html),
-        description_text=clean_text(p.description_text),
-    )
+    put = object.__setattr__
+    put(p, "title", clean_line(p.title))
+    put(p, "url", safe_url(p.url))
+    put(p, "apply_url", safe_url(p.apply_url))
+    put(p, "company", _optional_line(p.company))
+    put(p, "department", _optional_line(p.department))
+    put(p, "locations", tuple(locations))
+    put(p, "description_html", clean_text(p.description_html))
+    put(p, "description_text", clean_text(p.description_text))
+    return p

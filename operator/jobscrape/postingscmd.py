@@ -1,5 +1,6 @@
 """`jobscrape postings`: read a store (SQLite file or PostgreSQL DSN) and print its postings,
-filtered, as a table, json, jsonl or csv."""
+filtered, as a table, json, jsonl or csv. json and jsonl records also carry the description as
+Markdown (`description_markdown`, jobscrape.markdown, at most DOCUMENT_MAX UTF-16 units)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from jobscrape.markdown import DOCUMENT_MAX, html_to_markdown
 from jobscrape.output import FORMATS, POSTING_FIELDS, posting_row, render_records
 
 STORE_ENV = "JOBSCRAPE_STORE"  # a DSN here keeps its password out of `ps`
@@ -55,11 +57,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--format", choices=FORMATS, default="table")
 
 
-def record(sp: Any) -> dict[str, Any]:
-    """A stored posting as one output record."""
-    return {"source": sp.source, **posting_row(sp.posting.to_dict()),
-            "first_seen": sp.first_seen.isoformat(), "last_seen": sp.last_seen.isoformat(),
-            "state": "removed" if sp.closed_at else "open"}
+def record(sp: Any, markdown: bool = False) -> dict[str, Any]:
+    """A stored posting as one output record; with `markdown`, its description as Markdown
+    too (description_markdown, "" without one)."""
+    out = {"source": sp.source, **posting_row(sp.posting.to_dict()),
+           "first_seen": sp.first_seen.isoformat(), "last_seen": sp.last_seen.isoformat(),
+           "state": "removed" if sp.closed_at else "open"}
+    if markdown:
+        out["description_markdown"] = html_to_markdown(sp.posting.description_html,
+                                                        DOCUMENT_MAX)
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as e:
         print(f"jobscrape postings: {e}", file=sys.stderr)
         return 1
-    records = [record(sp) for sp in found]
+    records = [record(sp, markdown=args.format in ("json", "jsonl")) for sp in found]
     if args.format == "table":
         for r in records:
             r["first_seen"] = r["first_seen"][:16].replace("T", " ")

@@ -48,7 +48,8 @@ def parse_board_option(value: str) -> BoardRef:
     if url and not re.fullmatch(URL_PATTERN, url):
         raise UsageError(f"--board {shown!r}: the {URL_MESSAGE} (no user:password@, no "
                          "spaces)")
-    return BoardRef(name=token, type=kind, token=token, url=url or None)
+    # named by the token, up to a ':' (what follows, e.g. a Comeet careers token, is a key)
+    return BoardRef(name=token.partition(":")[0], type=kind, token=token, url=url or None)
 
 
 def bounded_int(low: int, high: int) -> Callable[[str], int]:

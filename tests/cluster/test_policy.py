@@ -195,7 +195,7 @@ def _env_from_config_map(pod: dict[str, Any]) -> None:
     (_foreign_init_container, ("init=" + FOREIGN_IMAGE,)),
     (_command, ("override the command", "runner")),
     (_env_from, ("envFrom", "runner")),
-    (_env_from_config_map, ("secretKeyRef and fieldRef", "runner")),
+    (_env_from_config_map, ("secretKeyRef, fieldRef and resourceFieldRef", "runner")),
 ], ids=lambda v: v.__name__.strip("_") if callable(v) else None)
 def test_unsafe_pod_settings_refused(op_api, namespace, change, words):
     job = _runner_job("unsafe")

@@ -27,20 +27,14 @@ from jobscrape.runner.parsepool import (
     unpickle_postings,
 )
 
+from boardkit import board_of, payload
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "boards"
-FILES = {
-    "greenhouse": "greenhouse_jobs_content.json", "lever": "lever_postings.json",
-    "ashby": "ashby_job_board.json", "workable": "workable_widget_details.json",
-    "smartrecruiters": "smartrecruiters_postings.json", "recruitee": "recruitee_offers.json",
-    "personio": "personio_xml.xml", "jsonld": "jsonld_jobposting_google_example.html",
-    "feed": "rss_jobs.xml",
-}
 OFF = DescriptionLimits(max_chars=10**9, max_depth=10**9)  # the pre-check turned off
 
 
 def _board(kind: str) -> BoardRef:
-    url = "https://boards.test/page" if kind in ("jsonld", "feed") else None
-    return BoardRef(name="b", type=kind, token="acme", url=url)
+    return board_of(kind)
 
 
 def _request(kind: str, limits: DescriptionLimits = DEFAULT_LIMITS,
@@ -58,7 +52,7 @@ async def test_workers_give_the_postings_an_in_process_parse_gives() -> None:
     parser = ProcessParser(2)
     try:
         for kind in BOARD_TYPES:
-            body = (FIXTURES / FILES[kind]).read_bytes()
+            body = payload(kind)
             parsed, seconds = await parser.parse(_request(kind), Body(body), 10)
             page = get_adapter(kind).parse(body, _board(kind), _request(kind).url)
             postings = unpickle_postings(parsed.batches)
@@ -75,7 +69,7 @@ async def test_a_parse_past_its_limit_is_killed_and_its_worker_replaced() -> Non
     try:
         with pytest.raises(ParseTimeout):
             await parser.parse(_request("greenhouse", OFF), Body(_deep(100_000)), 1)
-        body = (FIXTURES / FILES["greenhouse"]).read_bytes()
+        body = payload("greenhouse")
         parsed, _ = await parser.parse(_request("greenhouse"), Body(body), 10)
         assert parsed.count == 2 and parser.started == 2
     finally:
@@ -84,7 +78,7 @@ async def test_a_parse_past_its_limit_is_killed_and_its_worker_replaced() -> Non
 
 async def test_other_pages_are_parsed_while_one_runs_away() -> None:
     parser = ProcessParser(2)
-    body = (FIXTURES / FILES["greenhouse"]).read_bytes()
+    body = payload("greenhouse")
     try:
         runaway = asyncio.ensure_future(
             parser.parse(_request("greenhouse", OFF), Body(_deep(100_000)), 3))
@@ -104,7 +98,7 @@ async def test_a_page_needing_too_much_memory_fails_and_the_worker_is_replaced()
         many = b'{"jobs": [' + b"{}," * 3_000_000 + b"{}]}"  # 9 MB: 3 million dicts
         with pytest.raises(ParseFailed, match="more than 160 MiB of memory"):
             await parser.parse(_request("greenhouse"), Body(many), 30)
-        body = (FIXTURES / FILES["greenhouse"]).read_bytes()
+        body = payload("greenhouse")
         parsed, _ = await parser.parse(_request("greenhouse"), Body(body), 10)
         assert parsed.count == 2 and parser.started == 2
     finally:
@@ -113,7 +107,7 @@ async def test_a_page_needing_too_much_memory_fails_and_the_worker_is_replaced()
 
 async def test_a_dead_worker_fails_its_page_only() -> None:
     parser = ProcessParser(1)
-    body = (FIXTURES / FILES["greenhouse"]).read_bytes()
+    body = payload("greenhouse")
     try:
         await parser.parse(_request("greenhouse"), Body(body), 10)
         (worker,) = parser._idle
@@ -134,7 +128,7 @@ async def test_parse_errors_and_the_postings_cap_come_back_as_such() -> None:
     try:
         with pytest.raises(ParseError, match="greenhouse: body is not valid JSON"):
             await parser.parse(_request("greenhouse"), Body(b"<html>"), 10)
-        body = (FIXTURES / FILES["greenhouse"]).read_bytes()
+        body = payload("greenhouse")
         with pytest.raises(TooManyPostings) as caught:
             await parser.parse(_request("greenhouse", max_postings=1), Body(body), 10)
         assert caught.value.count == 2
@@ -146,7 +140,7 @@ async def test_parse_errors_and_the_postings_cap_come_back_as_such() -> None:
 async def test_threads_parse_where_asked_and_keep_the_time_limit() -> None:
     parser = ThreadParser(get_adapter)
     try:
-        body = (FIXTURES / FILES["lever"]).read_bytes()
+        body = payload("lever")
         parsed, _ = await parser.parse(_request("lever"), Body(body), 10)
         assert parsed.count == 2
         with pytest.raises(ParseTimeout):

@@ -87,3 +87,20 @@ def test_env_missing_secret_or_key_is_a_config_error():
     with pytest.raises(podenv.PodConfigError, match="key 'missing' not found in secret 'pg'"):
         podenv.container_env({"env": [{"name": "X", "valueFrom": {
             "secretKeyRef": {"name": "pg", "key": "missing"}}}]}, POD, _lookup)
+
+
+def test_env_resolves_resource_references_rounded_up():
+    def ref(resource: str, divisor: str = "1") -> dict:
+        return {"resourceFieldRef": {"containerName": "c", "resource": resource,
+                                     "divisor": divisor}}
+    container = {
+        "resources": {"requests": {"cpu": "1500m", "memory": "128Mi"}, "limits": {"cpu": "2"}},
+        "env": [{"name": "REQ", "valueFrom": ref("requests.cpu")},
+                {"name": "LIM", "valueFrom": ref("limits.cpu")},
+                {"name": "MEM", "valueFrom": ref("requests.memory", "1Mi")}],
+    }
+    env = podenv.container_env(container, POD, _lookup)
+    assert env == {"REQ": "2", "LIM": "2", "MEM": "128"}
+    small = {"resources": {"requests": {"cpu": "50m"}}, "env": [
+        {"name": "REQ", "valueFrom": ref("requests.cpu")}]}
+    assert podenv.container_env(small, POD, _lookup) == {"REQ": "1"}

@@ -99,3 +99,30 @@ def test_parse_since(value, expected):
 def test_parse_since_refuses_nonsense():
     with pytest.raises(UsageError, match="--since"):
         parse_since("7 days", NOW)
+
+
+def test_json_records_carry_the_description_as_markdown(tmp_path, capsys):
+    path = tmp_path / "md.db"
+    s = open_store(path)
+    s.migrate()
+    html = ("<h3>Role</h3><ul><li>Build <b>things</b></li></ul>"
+            "<p>@everyone <a href='https://x.example/apply'>apply</a></p>")
+    posting = with_hash(Posting(id=posting_id("greenhouse", "gh", "1"), board="gh",
+                                board_type="greenhouse", source_id="1", title="Engineer",
+                                description_html=html, description_text="Role"))
+    plain = _p(2, "gh", "No description")
+    s.apply_run("ns/a", "r1", [_ok("gh", [posting, plain])], NOW)
+    s.close()
+    expected = ("**Role**\n\n- Build **things**\n\n"
+                "@\u200beveryone [apply](https://x.example/apply)")
+    _, out, _ = _run(capsys, "--store", str(path), "-o", "json")
+    by_title = {r["title"]: r for r in json.loads(out)}
+    assert by_title["Engineer"]["description_markdown"] == expected
+    assert by_title["No description"]["description_markdown"] == ""
+    _, out, _ = _run(capsys, "--store", str(path), "-o", "jsonl")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert {r["description_markdown"] for r in rows} == {expected, ""}
+    _, out, _ = _run(capsys, "--store", str(path), "-o", "csv")
+    assert "description_markdown" not in out and "Build" not in out  # csv: the flat columns
+    _, out, _ = _run(capsys, "--store", str(path))
+    assert "Build" not in out and "2 postings" in out

@@ -88,6 +88,24 @@ def _field_ref(path: str, pod: Mapping[str, Any]) -> str:
     raise PodConfigError(f"fieldRef {path!r} is not supported by the local executor")
 
 
+def _resource_ref(ref: Mapping[str, Any], container: Mapping[str, Any]) -> str:
+    """A resourceFieldRef as the kubelet resolves it: the container's request or limit
+    divided by the divisor, rounded up (a limit not set: the node's capacity, here its CPUs
+    or 0 for memory)."""
+    import math
+    import os
+
+    from kubernetes.utils import parse_quantity
+
+    kind, _, resource = str(ref["resource"]).partition(".")
+    value = ((container.get("resources") or {}).get(kind) or {}).get(resource)
+    if value is None:
+        value = os.cpu_count() or 1 if resource == "cpu" else 0
+    divisor = parse_quantity(str(ref.get("divisor") or "1"))
+    return str(max(1, math.ceil(parse_quantity(str(value)) / divisor)) if resource == "cpu"
+               else math.ceil(parse_quantity(str(value)) / divisor))
+
+
 def container_env(
     container: Mapping[str, Any], pod: Mapping[str, Any], lookup: SecretLookup
 ) -> dict[str, str]:
@@ -108,6 +126,8 @@ def container_env(
         vf = item.get("valueFrom") or {}
         if "fieldRef" in vf:
             env[name] = _field_ref(vf["fieldRef"]["fieldPath"], pod)
+        if "resourceFieldRef" in vf:
+            env[name] = _resource_ref(vf["resourceFieldRef"], container)
         for kind, ref_key in (("secretRef", "secretKeyRef"), ("configMapRef", "configMapKeyRef")):
             ref = vf.get(ref_key)
             if not ref:

@@ -15,6 +15,8 @@ JOB_NAME_ENV = "JOBSCRAPE_JOB_NAME"  # the pod's Job (label batch.kubernetes.io/
 DSN_ENV = "JOBSCRAPE_POSTGRES_DSN"  # PostgreSQL DSN from spec.store.postgres.dsnSecretRef
 SHARDS_ENV = "JOBSCRAPE_SHARDS"  # a sharded run: how many shards its Indexed Job has
 SHARD_INDEX_ENV = "JOB_COMPLETION_INDEX"  # which shard this pod is (set by the Job controller)
+#: how many parse processes the runner starts: its container's CPU request, rounded up
+PARSE_WORKERS_ENV = "JOBSCRAPE_PARSE_WORKERS"
 
 
 

@@ -69,12 +69,26 @@ PATH_SEGMENT = TokenAlphabet(r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
                              "may contain only letters, digits, '.', '_' and '-', starting "
                              "with a letter or digit")
 
+#: Workday: a tenant, its data centre and a site (acme.wd5/External).
+WORKDAY_SITE = TokenAlphabet(r"^[a-z0-9][a-z0-9-]*\.wd[0-9]{1,3}/[A-Za-z0-9_-]+$",
+                             "must be {tenant}.wd{N}/{site}, e.g. acme.wd5/External (tenant: "
+                             "lower-case letters, digits and '-'; site: letters, digits, '_' "
+                             "and '-')")
+#: Comeet: a company UID and, unless url carries it, the careers token (F6.003:ab12cd).
+COMEET_COMPANY = TokenAlphabet(r"^[A-Za-z0-9][A-Za-z0-9._-]*(:[A-Za-z0-9._-]+)?$",
+                               "must be {company uid}:{careers token} (letters, digits, '.', "
+                               "'_' and '-' in each), or the UID alone when url is set")
+
 #: The one table of token alphabets: the CEL rules and the pydantic check are made from it.
 #: A token is optional for jsonld and feed; when given it is checked all the same.
 TOKEN_ALPHABETS: dict[str, TokenAlphabet] = {
     "greenhouse": PATH_SEGMENT, "lever": PATH_SEGMENT, "ashby": PATH_SEGMENT,
     "workable": PATH_SEGMENT, "smartrecruiters": PATH_SEGMENT, "recruitee": SUBDOMAIN,
     "personio": SUBDOMAIN, "jsonld": PATH_SEGMENT, "feed": PATH_SEGMENT,
+    "workday": WORKDAY_SITE, "bamboohr": SUBDOMAIN, "teamtailor": SUBDOMAIN,
+    "breezy": SUBDOMAIN, "rippling": PATH_SEGMENT, "gem": PATH_SEGMENT,
+    "pinpoint": SUBDOMAIN, "comeet": COMEET_COMPANY, "arbeitnow": PATH_SEGMENT,
+    "themuse": PATH_SEGMENT, "hackernews": PATH_SEGMENT,
 }
 
 
@@ -124,7 +138,8 @@ class Board(ApiModel):
              f"url is required for boards of type {_words(list(URL_TYPES), 'and')}", ".url"),
         _cel(f"self.type in {_cel_literal(list(URL_TYPES))} || "
              "(has(self.token) && size(self.token) > 0)",
-             f"token is required for boards of the ATS types ({', '.join(ATS_TYPES)})",
+             f"token is required for boards of the types {', '.join(ATS_TYPES)} (for an "
+             "aggregator any label)",
              ".token"),
         _url_rule(), *_token_rules(),
     ]}}
@@ -135,7 +150,8 @@ class Board(ApiModel):
     type: BoardType = Field(description=_board_type_description())
     token: str = Field("", max_length=253,
                        description="Board token, site or company id for the ATS types "
-                                   "(required for them).")
+                                   "(required for them; for the aggregators any label, "
+                                   "part of the postings' ids).")
     url: str = Field("", max_length=2048,
                      description="Page or feed URL; required for jsonld and feed. For the ATS "
                                  "types an optional override of the API endpoint (mirrors, "

@@ -8,6 +8,12 @@ report, as ParseError; an item that cannot be read is skipped and counted (map_i
 Descriptions are sanitised with nh3, whose time grows with the square of the tag nesting depth
 (200,000 nested <div>s: minutes). Before it, a linear scan refuses what is too large or too
 deeply nested (DescriptionLimits): such a description is kept as its plain text.
+
+The per-posting path is built for speed, since it runs for every posting of every board: JSON
+is decoded by msgspec (C), falling back to the tolerant stdlib path only for the bodies it
+refuses; the sanitiser (nh3, Rust) runs once per description; its output is turned into text
+by two substitutions and string methods that work in C; and each text field is first checked,
+in C, for anything to clean (postings.clean_line and friends), which most are not.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import msgspec
 import nh3
 
 from jobscrape.boards.base import BoardRef, Page, ParseError
@@ -34,9 +41,9 @@ from jobscrape.postings import (
     Remote,
     Salary,
     SalaryPeriod,
+    _sanitise,
     clean_line,
     posting_id,
-    sanitised,
     with_hash,
 )
 
@@ -48,12 +55,24 @@ UNEXPECTED = (
 )
 
 
+_DECODER = msgspec.json.Decoder()
+
+
 def load_json(body: bytes | bytearray, board_type: str) -> Any:
     """The decoded JSON document; ParseError when the body is not (complete) JSON.
 
     The text is decoded as JSON's own rules detect it (UTF-8, -16 or -32, BOM or not), with
     each invalid byte read as U+FFFD: one bad byte spoils one string, not the whole page.
+
+    Strict UTF-8 JSON (nearly every body) is decoded by msgspec, to the same document the
+    stdlib gives; whatever msgspec refuses (another encoding, a BOM, an invalid byte, a lone
+    surrogate escape, NaN, a number out of a double's range, nesting too deep, or JSON that
+    is not valid at all) goes through the tolerant stdlib path, which decides.
     """
+    try:
+        return _DECODER.decode(body)
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        pass
     try:
         text = bytes(body).decode(json.detect_encoding(body), errors="replace")
         return json.loads(text)
@@ -172,20 +191,23 @@ def build_posting(
         title=title,
         **fields,
     )
-    return with_hash(sanitised(posting))
+    return with_hash(_sanitise(posting))  # postings.sanitised, in place: nobody holds it yet
 
 
 # ----------------------------------------------------------------------------- HTML and text
 
 _CLEANER = nh3.Cleaner()
 _TAGS = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"[^\S\n]+")  # white space but line breaks
-_NEWLINES = re.compile(r"\s*\n\s*")  # a line break with the blank around it
 # Where a reader sees a line break, in nh3's output (lower-case tags, closing tags bare).
 _BREAKS = re.compile(
-    r"</(?:p|div|li|h[1-6]|tr|ul|ol|dl|dt|dd|table|blockquote|pre|section|article|header"
-    r"|footer)>|<(?:br|hr)\b[^>]*>"
+    r"<(?:/(?:p|div|li|h[1-6]|tr|ul|ol|dl|dt|dd|table|blockquote|pre|section|article|header"
+    r"|footer)>|[bh]r\b[^>]*>)"
 )
+# The entities nh3's serialiser writes in text, and what they stand for in plain text (a
+# no-break space is white space there, collapsed like any other); any other entity.
+_ENTITY = re.compile(r"&(?:amp|lt|gt|nbsp);")
+_ENTITY_TEXT = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&nbsp;": " "}
+_OTHER_ENTITY = re.compile(r"&(?!(?:amp|lt|gt|nbsp);)")
 # Entities other than the five that HTML escaping (Rails, Python, Go...) produces.
 _RARE_ENTITY = re.compile(r"&(?!(?:amp|lt|gt|quot|#39|#x27);)")
 
@@ -280,14 +302,16 @@ def strip_tags(fragment: str) -> str:
         m = _TAG_NAME.match(fragment, j, k)
         parts.append("\n" if m is not None and m.group(1).lower() in _BREAK_NAMES else " ")
         i = k + 1
-    text = html.unescape("".join(parts))
-    return _NEWLINES.sub("\n", _SPACES.sub(" ", text)).strip()
+    return collapse_lines(html.unescape("".join(parts)))
 
 
 def refusal(fragment: str, limits: DescriptionLimits) -> str | None:
     """Why the sanitiser must not see this fragment (too long, nested too deeply), or None."""
     if len(fragment) > limits.max_chars:
         return f"longer than {limits.max_chars} characters"
+    # no more elements than "<"s: a fragment with few cannot nest deeper (counted in C)
+    if fragment.count("<") <= limits.max_depth:
+        return None
     if nesting_depth(fragment, limits.max_depth) > limits.max_depth:
         return f"nested more than {limits.max_depth} elements deep"
     return None
@@ -309,8 +333,36 @@ def html_to_text(sanitised: str) -> str:
         return ""
     # sanitised HTML is well formed (quotes and brackets in text and attributes are
     # escaped), so dropping tags is a plain substitution: no second sanitiser pass
-    text = html.unescape(_TAGS.sub("", _BREAKS.sub("\n", sanitised)))
-    return _NEWLINES.sub("\n", _SPACES.sub(" ", text)).strip()
+    text = _TAGS.sub("", _BREAKS.sub("\n", sanitised))
+    if "&" in text:
+        text = _unescape_sanitised(text)
+    return collapse_lines(text)
+
+
+def _unescape_sanitised(text: str) -> str:
+    """html.unescape, with a fast path for the four entities nh3's serialiser writes (a
+    no-break space becomes a space: the text's white space is collapsed next)."""
+    if _OTHER_ENTITY.search(text):
+        return html.unescape(text)
+    return _ENTITY.sub(_entity_text, text)
+
+
+def _entity_text(m: re.Match[str]) -> str:
+    return _ENTITY_TEXT[m.group()]
+
+
+def collapse_lines(text: str) -> str:
+    """The text one line per line break, each line's runs of white space (any but the line
+    break) as one space, blank lines dropped, ends stripped: what substituting
+    `[^\\S\\n]+` by " ", then `\\s*\\n\\s*` by a line break, then stripping gives."""
+    if "\xa0" in text:  # a no-break space, the one other white space that is common
+        text = text.replace("\xa0", " ")
+    lines = text.split("\n")
+    # no run of spaces, and printable lines (isprintable is False for every white space but
+    # " "): stripping each line is all there is to do (map and filter run in C)
+    if "  " not in text and all(map(str.isprintable, lines)):
+        return "\n".join(filter(None, map(str.strip, lines)))
+    return "\n".join(filter(None, (" ".join(line.split()) for line in lines)))
 
 
 def describe(fragment: str | None) -> tuple[str, str]:

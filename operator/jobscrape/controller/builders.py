@@ -13,6 +13,7 @@ from jobscrape.api.contract import (  # noqa: F401  (re-exported for controller 
     GROUP,
     JOB_NAME_ENV,
     KIND,
+    PARSE_WORKERS_ENV,
     PLURAL,
     SHARDS_ENV,
     STORE_MOUNT,
@@ -70,6 +71,9 @@ def _runner_env(spec: JobSourceSpec, opts: OperatorOptions) -> list[Obj]:
         "fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}}})
     if spec.run.shards > 1:
         env.append({"name": SHARDS_ENV, "value": str(spec.run.shards)})
+    # the pod's CPU request, rounded up to whole CPUs (at least 1), sizes its parse pool
+    env.append({"name": PARSE_WORKERS_ENV, "valueFrom": {"resourceFieldRef": {
+        "containerName": "runner", "resource": "requests.cpu", "divisor": "1"}}})
     if spec.store.postgres is not None:
         ref = spec.store.postgres.dsn_secret_ref
         env.append({"name": DSN_ENV, "valueFrom": {"secretKeyRef": {"name": ref.name,

@@ -1,11 +1,18 @@
-"""The kopf operator: watch JobSources and what they own, and reconcile on every change."""
+"""The kopf operator: watch JobSources and what they own, keep the cache, and reconcile.
+
+Handlers are thin: a watch event updates the cache (controller/cache.py) and, when it calls
+for work, adds the source to the work queue (controller/workqueue.py); workers reconcile from
+the cache on kopf's event loop through kopf's API session (controller/apiclient.py). The
+periodic resync lists JobSources once and reconciles each from the cache; every
+`relist_every`-th resync also lists the owned kinds again, to drop what a watch gap hid.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,24 +20,32 @@ from typing import Any
 import kopf
 
 from jobscrape.controller import builders, decide, naming
+from jobscrape.controller.apiclient import AsyncKube, kopf_send
+from jobscrape.controller.cache import Key
 from jobscrape.controller.events import build_event
 from jobscrape.controller.metrics import OperatorMetrics, make_metrics
-from jobscrape.controller.reconciler import Reconciler
+from jobscrape.controller.reconciler import EventSink, Reconciler
 from jobscrape.controller.retry import Backoff
+from jobscrape.controller.workqueue import WorkQueue
 from jobscrape.kubeclient import (
     ApiException,
     Conflict,
-    Kube,
     NamespaceTerminating,
     NotFound,
     load_api_client,
 )
 
 log = logging.getLogger("jobscrape.operator")
-OWNED_KINDS = (("batch", "v1", "cronjobs"), ("", "v1", "serviceaccounts"),
-               ("rbac.authorization.k8s.io", "v1", "roles"),
-               ("rbac.authorization.k8s.io", "v1", "rolebindings"))
+# (group, version, plural, apiVersion, kind) of what the watches show
+OWNED_KINDS = (("batch", "v1", "cronjobs", "batch/v1", "CronJob"),
+               ("", "v1", "serviceaccounts", "v1", "ServiceAccount"),
+               ("rbac.authorization.k8s.io", "v1", "roles", "rbac.authorization.k8s.io/v1",
+                "Role"),
+               ("rbac.authorization.k8s.io", "v1", "rolebindings",
+                "rbac.authorization.k8s.io/v1", "RoleBinding"))
 MANAGED = {naming.MANAGED_BY: naming.OPERATOR}
+MANAGED_SELECTOR = f"{naming.MANAGED_BY}={naming.OPERATOR}"
+RESYNC_PAGE = 1000  # JobSources per page of the resync's list
 
 
 @dataclass
@@ -38,31 +53,60 @@ class Runtime:
     """What the handlers share: set once at startup."""
 
     reconciler: Reconciler | None = None
+    queue: WorkQueue | None = None
+    primed: asyncio.Event | None = None  # the owned objects were listed once
     resync_seconds: float = 300.0
+    relist_every: int = 12  # resyncs between two lists of the owned kinds
     namespaces: tuple[str, ...] = ()
     kubeconfig: str | None = None
     options: builders.OperatorOptions = field(default_factory=builders.OperatorOptions)
-    threads: int = 32
+    workers: int = 32  # reconciles at once
+    requests: int = 32  # API requests in flight
     metrics_address: tuple[str, int] | None = ("127.0.0.1", 8000)
     metrics: OperatorMetrics = field(default_factory=make_metrics)
     backoff: Backoff = field(default_factory=Backoff)
 
 
 RUNTIME = Runtime()
+_TASKS: list[asyncio.Task[None]] = []
+_EVENTS: set[asyncio.Task[None]] = set()  # events being posted
 
 
-def _emit(kube: Kube) -> Any:
-    def emit(involved: dict[str, Any], type_: str, reason: str, message: str,
-             key: str | None) -> None:
+def _emit(kube: AsyncKube) -> EventSink:
+    """Events are posted in the background: best effort, and no reconcile waits for one."""
+    async def post(event: dict[str, Any], reason: str) -> None:
         try:
-            kube.create(build_event(involved, type_, reason, message, datetime.now(UTC), key))
+            await kube.create(event)
         except Conflict:
             pass  # posted before (a keyed event, e.g. before a restart)
         except NamespaceTerminating:
             pass  # the namespace and the source are going away
         except Exception as e:  # events are best effort
-            log.warning("could not post event %s: %s", reason, e)
+            log.warning("could not post event %s: %s", reason, _error_text(e))
+
+    async def emit(involved: dict[str, Any], type_: str, reason: str, message: str,
+                   key: str | None) -> None:
+        event = build_event(involved, type_, reason, message, datetime.now(UTC), key)
+        task = asyncio.create_task(post(event, reason))
+        _EVENTS.add(task)
+        task.add_done_callback(_EVENTS.discard)
     return emit
+
+
+class EventsOnlyDiffBase(kopf.DiffBaseStorage):
+    """kopf diffs every body against its last handled state, for create/update handlers; the
+    operator has only event handlers, so that diff base (a deep copy of each body) is never
+    built nor stored."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence
+              ) -> None:
+        return None
 
 
 @kopf.on.login()
@@ -84,20 +128,24 @@ def _login(**_: Any) -> kopf.ConnectionInfo:
 @kopf.on.startup()
 async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.posting.enabled = False  # the reconciler posts its own, precise events
+    settings.persistence.diffbase_storage = EventsOnlyDiffBase()
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.watching.connect_timeout = 10
     settings.networking.request_timeout = 60
     settings.networking.connect_timeout = 10
-    # kopf keeps one worker per object for idle_timeout after its last event; with a worker
-    # limit those idle workers would block new objects, so: no limit (the thread pool bounds
-    # the real work) and a short idle time (fewer tasks held in memory)
-    settings.batching.worker_limit = None
-    settings.batching.idle_timeout = 1.0
-    asyncio.get_running_loop().set_default_executor(
-        concurrent.futures.ThreadPoolExecutor(RUNTIME.threads, thread_name_prefix="reconcile"))
-    kube = Kube(load_api_client(RUNTIME.kubeconfig), field_manager=naming.FIELD_MANAGER)
+    settings.watching.chunk_size = 500  # kopf's (re)lists in pages: no spike of whole lists
+    # handlers only queue work, so kopf's per-object workers are short: no limit, and gone
+    # soon after their last event (fewer tasks held in memory)
+    settings.queueing.worker_limit = None
+    settings.queueing.idle_timeout = 1.0
+    for group, version, plural, _, _ in OWNED_KINDS:  # only the operator's own, server-side
+        settings.watching.label_selectors[group, version, plural] = MANAGED_SELECTOR
+    kube = AsyncKube(kopf_send(), field_manager=naming.FIELD_MANAGER,
+                     concurrency=RUNTIME.requests)
     RUNTIME.reconciler = Reconciler(kube=kube, options=RUNTIME.options, emit=_emit(kube))
+    RUNTIME.queue = WorkQueue(_reconcile, workers=RUNTIME.workers)
+    RUNTIME.primed = asyncio.Event()
     RUNTIME.metrics.retries_pending.set_function(lambda: float(RUNTIME.backoff.pending))
     if RUNTIME.metrics_address is not None:
         from prometheus_client import start_http_server
@@ -105,28 +153,35 @@ async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         host, port = RUNTIME.metrics_address
         start_http_server(port, addr=host, registry=RUNTIME.metrics.registry)
         log.info("serving metrics on %s:%d/metrics", host, port)
+    RUNTIME.queue.start()
+    _TASKS.append(asyncio.create_task(_prime()))
+    _TASKS.append(asyncio.create_task(_resync_forever()))
 
 
-async def _reconcile(namespace: str | None, name: str | None) -> None:
-    if not namespace or not name or RUNTIME.reconciler is None:
+async def _reconcile(item: Hashable) -> None:
+    """Reconcile one source (a work queue worker); on failure retry with backoff."""
+    namespace, name = item  # type: ignore[misc]
+    rec = RUNTIME.reconciler
+    if rec is None:
         return
+    if RUNTIME.primed is not None:
+        await RUNTIME.primed.wait()
     m = RUNTIME.metrics
     t0 = time.perf_counter()
     key = (namespace, name)
     try:
-        out = await asyncio.to_thread(RUNTIME.reconciler.reconcile, namespace, name)
+        out = await rec.reconcile(namespace, name)
     except Exception as e:
         m.reconcile_errors.inc()
         m.reconcile_total.labels("error").inc()
         delay = RUNTIME.backoff.failed(key)
         _retry_later(namespace, name, delay)
-        known = isinstance(e, ApiException | Conflict | NotFound)
+        known = isinstance(e, ApiException | Conflict | NotFound | TimeoutError)
         log.warning("reconcile of %s/%s failed (%d in a row), retrying in %.0fs: %s",
                     namespace, name, RUNTIME.backoff.failures(key), delay,
                     _error_text(e), exc_info=not known,
                     extra={"namespace": namespace, "jobsource": name})
-        await asyncio.to_thread(RUNTIME.reconciler.report_failure, namespace, name,
-                                _error_text(e))
+        await rec.report_failure(namespace, name, _error_text(e))
         return
     finally:
         m.reconcile_time.observe(time.perf_counter() - t0)
@@ -144,6 +199,11 @@ async def _reconcile(namespace: str | None, name: str | None) -> None:
 _RETRIES: dict[tuple[str, str], asyncio.TimerHandle] = {}
 
 
+def _enqueue(namespace: str | None, name: str | None) -> None:
+    if namespace and name and RUNTIME.queue is not None:
+        RUNTIME.queue.add((namespace, name))
+
+
 def _retry_later(namespace: str, name: str, delay: float) -> None:
     """Reconcile this source again after `delay` seconds (once, however often it failed)."""
     key = (namespace, name)
@@ -153,8 +213,7 @@ def _retry_later(namespace: str, name: str, delay: float) -> None:
 
     def fire() -> None:
         _RETRIES.pop(key, None)
-        _TASKS.append(asyncio.ensure_future(_reconcile(namespace, name)))
-        _TASKS[:] = [t for t in _TASKS if not t.done()]
+        _enqueue(namespace, name)
 
     _RETRIES[key] = asyncio.get_running_loop().call_later(delay, fire)
 
@@ -163,63 +222,147 @@ def _error_text(e: Exception) -> str:
     """One line about an error: the API server's message, not a dump of the response."""
     if isinstance(e, ApiException):
         return f"HTTP {e.status}: {e.reason}"
+    if isinstance(e, TimeoutError):
+        return "TimeoutError: the API server did not answer in time"
     return f"{type(e).__name__}: {e}"
 
 
 @kopf.on.event(builders.GROUP, builders.VERSION, builders.PLURAL)
-async def _on_source(type: str | None, body: kopf.Body, **_: Any) -> None:
+async def _on_source(type: str | None, event: dict[str, Any], **_: Any) -> None:
     RUNTIME.metrics.last_watch_event.set_to_current_time()
+    raw = event.get("object") or {}
+    meta = raw.get("metadata") or {}
+    key = (meta.get("namespace") or "", meta.get("name") or "")
+    rec = RUNTIME.reconciler
     if type == "DELETED":
-        key = (body.metadata.namespace or "", body.metadata.name or "")
         RUNTIME.metrics.sources.remove(*key)
         RUNTIME.backoff.succeeded(key)
         if key in _RETRIES:
             _RETRIES.pop(key).cancel()
+        if rec is not None:
+            rec.source_gone(*key)
         return
-    RUNTIME.metrics.sources.update(body)
-    if RUNTIME.reconciler is not None and RUNTIME.reconciler.is_current(body):
+    RUNTIME.metrics.sources.update(kopf.Body(raw))
+    if rec is None:
+        return
+    rec.source_seen(raw)
+    if rec.is_current(raw):
         return  # our own status write echoing back
-    await _reconcile(body.metadata.namespace, body.metadata.name)
+    _enqueue(*key)
+
+
+def source_of(owned: dict[str, Any]) -> str | None:
+    """The name of the JobSource an owned object belongs to: its source label, else its
+    JobSource owner reference (the label may be what was removed)."""
+    meta = owned.get("metadata") or {}
+    name = (meta.get("labels") or {}).get(naming.SOURCE_LABEL)
+    if name:
+        return str(name)
+    for ref in meta.get("ownerReferences") or []:
+        if isinstance(ref, dict) and ref.get("kind") == builders.KIND and ref.get("name"):
+            return str(ref["name"])
+    return None
 
 
 def _register_owned(group: str, version: str, plural: str) -> None:
-    @kopf.on.event(group, version, plural, labels=MANAGED)
-    async def _on_owned(type: str | None, body: kopf.Body, **_: Any) -> None:
+    # no client-side label filter: the server-side selector sends only the operator's objects,
+    # and a DELETED when one loses its label (that event's object no longer has the label)
+    @kopf.on.event(group, version, plural)
+    async def _on_owned(type: str | None, event: dict[str, Any], **_: Any) -> None:
         RUNTIME.metrics.last_watch_event.set_to_current_time()
-        fields = body.metadata.get("managedFields")
-        if not decide.owned_change_needs_reconcile(type, fields, naming.FIELD_MANAGER):
+        raw = event.get("object") or {}
+        meta = raw.get("metadata") or {}
+        managed = (meta.get("labels") or {}).get(naming.MANAGED_BY) == naming.OPERATOR
+        rec = RUNTIME.reconciler
+        if rec is not None:
+            if type == "DELETED" or not managed:
+                rec.owned.deleted(raw)
+            else:
+                rec.owned.observe(raw, now=time.monotonic())
+        if managed and not decide.owned_change_needs_reconcile(
+                type, meta.get("managedFields"), naming.FIELD_MANAGER):
             return
-        source = body.metadata.labels.get(naming.SOURCE_LABEL)
-        await _reconcile(body.metadata.namespace, source)
+        _enqueue(meta.get("namespace"), source_of(raw))
 
 
-for _g, _v, _p in OWNED_KINDS:
+for _g, _v, _p, _, _ in OWNED_KINDS:
     _register_owned(_g, _v, _p)
 
 
+async def _list_owned() -> None:
+    """List every owned kind (the operator's label, paged) into the cache; drop records the
+    lists did not show (a deletion a watch gap hid)."""
+    rec = RUNTIME.reconciler
+    assert rec is not None
+    for _, _, _, api_version, kind in OWNED_KINDS:
+        seen: set[Key] = set()
+        async for page in rec.kube.list_pages(api_version, kind, RUNTIME.namespaces,
+                                              MANAGED_SELECTOR):
+            now = time.monotonic()
+            for item in page:
+                rec.owned.observe(item, now=now)
+                m = item.get("metadata") or {}
+                seen.add((kind, m.get("namespace") or "", m.get("name") or ""))
+        gone = rec.owned.sweep((kind,), seen)
+        if gone:
+            log.info("%d %s(s) were gone without a watch event", gone, kind)
+
+
+async def _prime(attempts: int = 3) -> None:
+    """Fill the cache before the first reconcile (a restart then reads nothing per source).
+    Should listing keep failing, reconciles start anyway: the watches fill the cache, a miss
+    costs a create that conflicts and a read, and the periodic relist tries again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await _list_owned()
+            break
+        except Exception as e:
+            log.warning("listing the owned objects failed (%d of %d): %s", attempt, attempts,
+                        _error_text(e))
+            if attempt < attempts:
+                await asyncio.sleep(5)
+    if RUNTIME.primed is not None:
+        RUNTIME.primed.set()
+
+
 async def _resync_forever() -> None:
-    """Every resync period, reconcile every source (a safety net under the watches)."""
+    """Every resync period, a safety net under the watches: one list of the JobSources (every
+    `relist_every`-th time also of the owned kinds); the sources that list or the cache shows
+    something to do for (Reconciler.needs_resync) are reconciled from the cache."""
+    rounds = 0
     while True:
         await asyncio.sleep(RUNTIME.resync_seconds)
-        if RUNTIME.reconciler is None:
+        rec, queue = RUNTIME.reconciler, RUNTIME.queue
+        if rec is None or queue is None:
             continue
-        kube = RUNTIME.reconciler.kube
+        rounds += 1
+        listed: set[tuple[str, str]] = set()
+        due = 0
         try:
-            items = await asyncio.to_thread(kube.list_sources, RUNTIME.namespaces)
+            if rounds % max(1, RUNTIME.relist_every) == 0:
+                await _list_owned()
+            # one list, in pages: a whole list of thousands of sources parsed at once would
+            # be the operator's largest use of memory
+            async for page in rec.kube.list_pages(builders.API_VERSION, builders.KIND,
+                                                  RUNTIME.namespaces, page=RESYNC_PAGE):
+                for item in page:
+                    m = item.get("metadata") or {}
+                    key = (m.get("namespace") or "", m.get("name") or "")
+                    listed.add(key)
+                    rec.source_seen(item)
+                    if rec.needs_resync(item):
+                        queue.add(key)
+                        due += 1
+                del page
         except Exception as e:
-            log.warning("resync list failed: %s", e)
+            log.warning("resync list failed: %s", _error_text(e))
             continue
         RUNTIME.metrics.last_watch_event.set_to_current_time()  # the API answers us
-        await asyncio.gather(*(_reconcile(i["metadata"]["namespace"], i["metadata"]["name"])
-                               for i in items))
-
-
-_TASKS: list[asyncio.Task[None]] = []
-
-
-@kopf.on.startup()
-async def _start_resync(**_: Any) -> None:
-    _TASKS.append(asyncio.create_task(_resync_forever()))
+        for key in set(rec.sources.keys()) - listed:  # deleted while a watch missed it
+            rec.source_gone(*key)
+            RUNTIME.metrics.sources.remove(*key)
+        if due:
+            log.debug("resync: %d of %d sources to reconcile", due, len(listed))
 
 
 @kopf.on.cleanup()
@@ -228,3 +371,5 @@ async def _stop_resync(**_: Any) -> None:
         t.cancel()
     for h in _RETRIES.values():
         h.cancel()
+    if RUNTIME.queue is not None:
+        await RUNTIME.queue.stop()

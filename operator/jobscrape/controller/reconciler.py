@@ -1,12 +1,25 @@
-"""One reconcile of one JobSource: read what is, build what should be, write the difference."""
+"""One reconcile of one JobSource: look up what is, build what should be, write the difference.
+
+What is comes from the cache (controller/cache.py) the watches keep, not from reads: an owned
+object the cache holds and has found to contain the desired one costs nothing; one that changed
+is compared with its trimmed body; one whose desired form changed is server-side applied
+without a read (guarded by its uid, so a foreign object that took its name is never touched).
+Objects are created with POST (never adopting: a foreign object of that name is a
+NameConflict). Reads remain for what no watch shows: a store claim (re-read every
+`claim_ttl` seconds), an object that exists but is not in the cache (foreign, or not yet seen),
+the managedFields of an object whose create entry must become an apply entry (once per object),
+and the JobSource after a conflicting status write.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
-import threading
-from collections.abc import Callable, Mapping
+import time
+import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,31 +27,26 @@ from typing import Any
 from jobscrape.api.status import Condition, JobSourceStatus, read_status, wire
 from jobscrape.api.validate import parse_spec, validate_spec
 from jobscrape.controller import builders, decide, events, naming, policy
+from jobscrape.controller.apiclient import AsyncKube
+from jobscrape.controller.cache import Owned, OwnedCache, SourceCache, content_digest, key_of
+from jobscrape.controller.conditions import fmt_time
 from jobscrape.controller.diff import contains
-from jobscrape.kubeclient import ApiException, Conflict, Kube, NamespaceTerminating, NotFound
+from jobscrape.kubeclient import ApiException, Conflict, NamespaceTerminating, NotFound
 
 log = logging.getLogger("jobscrape.operator")
 Obj = dict[str, Any]
 # (involved object, type, reason, message, dedup key or None)
-EventSink = Callable[[Obj, str, str, str, str | None], None]
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, Mapping):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
-    return v
+EventSink = Callable[[Obj, str, str, str, str | None], Awaitable[None]]
 
 
 def _fingerprint(body: Obj) -> str:
-    """What a reconcile depends on: identity, spec generation, run-now and the whole status."""
-    body = _plain(body)  # kopf hands over read-only views
+    """What a reconcile depends on: identity, spec generation, run-now and the whole status
+    (of a plain body: a watch event's raw object, a list item or a response)."""
     m = body.get("metadata") or {}
     raw = json.dumps([m.get("uid"), m.get("generation"),
                       (m.get("annotations") or {}).get(naming.RUN_NOW_ANNOTATION),
                       body.get("status")], sort_keys=True, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
 
 
 class NameConflict(RuntimeError):
@@ -57,17 +65,38 @@ class Outcome:
     blocked: tuple[str, str] | None = None  # (reason, message) why Ready is False
 
 
+
+async def _all(*steps: Awaitable[Any]) -> None:
+    """Run `steps` at once and wait for all of them; then raise the first error, if any (no
+    step is left running behind the reconcile)."""
+    results = await asyncio.gather(*steps, return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+
+
+def claim_ttl_for(name: str, ttl: float) -> float:
+    """How long a store claim's record is trusted: `ttl` spread by the name over 0.75-1.25x, so
+    claims read together are not all read again together."""
+    return ttl * (0.75 + 0.5 * (zlib.crc32(name.encode()) % 1000) / 1000)
+
+
 @dataclass
 class Reconciler:
-    """Keeps each JobSource's CronJob, RBAC, store claim and status in line with its spec."""
+    """Keeps each JobSource's CronJob, RBAC, store claim and status in line with its spec, from
+    the cache."""
 
-    kube: Kube
+    kube: AsyncKube
     options: builders.OperatorOptions
     emit: EventSink
+    owned: OwnedCache = field(default_factory=lambda: OwnedCache(naming.FIELD_MANAGER))
+    sources: SourceCache = field(default_factory=SourceCache)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    _locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)
+    monotonic: Callable[[], float] = time.monotonic
+    claim_ttl: float = 3600.0
     _announced: dict[tuple[str, str], str] = field(default_factory=dict)
     _seen: dict[tuple[str, str], str] = field(default_factory=dict)
+    _foreign: set[tuple[str, str, str]] = field(default_factory=set)
 
     def is_current(self, body: Obj) -> bool:
         """Whether this JobSource looks exactly as it did after our last reconcile of it (our
@@ -75,54 +104,95 @@ class Reconciler:
         resync reconcile regardless."""
         m = body.get("metadata") or {}
         return self._seen.get((m.get("namespace"), m.get("name"))) == _fingerprint(body)
-    _guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def reconcile(self, namespace: str, name: str) -> Outcome | None:
-        """Reconcile one source by name; None when it no longer exists."""
-        with self._guard:
-            lock = self._locks.setdefault((namespace, name), threading.Lock())
-        with lock:
-            try:
-                body = self.kube.get(builders.API_VERSION, builders.KIND, namespace, name)
-            except NotFound:
-                with self._guard:
-                    self._locks.pop((namespace, name), None)
-                self._seen.pop((namespace, name), None)
-                self._announced.pop((namespace, name), None)
-                return None
-            if body["metadata"].get("deletionTimestamp"):
-                return None
-            try:
-                for _ in range(3):
+    def needs_resync(self, body: Obj) -> bool:
+        """Whether the periodic resync should reconcile this (listed) source: it changed since
+        its last reconcile (or never had one), its next run time has passed (the status shows
+        the next one), one of its owned objects is not known to be in line (missing from the
+        cache or changed since verified), or its store claim is due to be read again. Else
+        a reconcile would find nothing to do: the resync skips it (and its CPU)."""
+        m = body.get("metadata") or {}
+        ns, name = str(m.get("namespace") or ""), str(m.get("name") or "")
+        if self._seen.get((ns, name)) != _fingerprint(body):
+            return True
+        nxt = (body.get("status") or {}).get("nextScheduleTime")
+        if nxt and str(nxt) <= fmt_time(self.clock()):  # RFC 3339 UTC compares as text
+            return True
+        runner = naming.runner_name(name)
+        for kind, obj_name in (("ServiceAccount", runner), ("Role", runner),
+                               ("RoleBinding", runner), ("CronJob", naming.cronjob_name(name))):
+            rec = self.owned.get((kind, ns, obj_name))
+            if rec is None or rec.verified is None:
+                return True
+        claim_name = naming.store_claim_name(name)
+        claim = self.owned.get(("PersistentVolumeClaim", ns, claim_name))
+        return claim is not None and (self.monotonic() - claim.read_at
+                                      > claim_ttl_for(claim_name, self.claim_ttl))
+
+    def source_seen(self, body: Obj) -> None:
+        """A JobSource body from a watch event or a list: remembered for reconciles."""
+        self.sources.put(body)
+
+    def source_gone(self, namespace: str, name: str) -> None:
+        """The JobSource was deleted: forget it and what was remembered about it."""
+        key = (namespace, name)
+        self.sources.forget(namespace, name)
+        self._seen.pop(key, None)
+        self._announced.pop(key, None)
+        claim = ("PersistentVolumeClaim", namespace, naming.store_claim_name(name))
+        self.owned.forget(claim)  # no watch tells when it goes
+        self._foreign -= {claim, *((kind, namespace, naming.runner_name(name)) for kind in (
+            "ServiceAccount", "Role", "RoleBinding")), ("CronJob", namespace,
+                                                         naming.cronjob_name(name))}
+
+    async def reconcile(self, namespace: str, name: str) -> Outcome | None:
+        """Reconcile one source from the cache (the caller runs one at a time per source);
+        None when it no longer exists."""
+        body = self.sources.get(namespace, name)
+        if body is None:
+            self.source_gone(namespace, name)
+            return None
+        if body["metadata"].get("deletionTimestamp"):
+            return None
+        try:
+            for _ in range(3):
+                try:
+                    return await self._reconcile(body)
+                except Conflict:  # status changed under us (the runner wrote): read again
                     try:
-                        return self._reconcile(body)
-                    except Conflict:  # status changed under us (the runner wrote): read again
-                        body = self.kube.get(builders.API_VERSION, builders.KIND, namespace,
-                                             name)
-                return self._reconcile(body)
-            except NamespaceTerminating:  # the namespace is going away, and the source too
-                log.debug("namespace %s is terminating; %s not reconciled", namespace, name)
-                return None
+                        body = await self.kube.get(builders.API_VERSION, builders.KIND,
+                                                   namespace, name)
+                    except NotFound:
+                        self.source_gone(namespace, name)
+                        return None
+                    self.sources.put(body)
+            return await self._reconcile(body)
+        except NamespaceTerminating:  # the namespace is going away, and the source too
+            log.debug("namespace %s is terminating; %s not reconciled", namespace, name)
+            return None
 
-    def report_failure(self, namespace: str, name: str, error: str) -> None:
+    async def report_failure(self, namespace: str, name: str, error: str) -> None:
         """Say in the status that reconciling failed and is being retried (Reconciling=True,
         ReconcileFailed); best effort: the API may be what failed."""
         try:
-            body = self.kube.get(builders.API_VERSION, builders.KIND, namespace, name)
+            body = self.sources.get(namespace, name)
+            if body is None:
+                return
             raw = body.get("status") or {}
             conds = decide.failure_conditions(read_status(raw), error, body["metadata"].get(
                 "generation"), self.clock())
             if decide.status_patch(raw, {"conditions": conds}) is None:
                 return
-            after = self.kube.merge_patch_status(
+            after = await self.kube.merge_patch_status(
                 builders.API_VERSION, builders.KIND, namespace, name,
                 {"metadata": {"resourceVersion": body["metadata"]["resourceVersion"]},
                  "status": {"conditions": conds}})
+            self.sources.put(after)
             self._seen[(namespace, name)] = _fingerprint(after)  # not an echo to react to
         except Exception as e:  # the next retry tries again
             log.debug("could not report the failure of %s/%s: %s", namespace, name, e)
 
-    def _reconcile(self, body: Obj) -> Outcome:
+    async def _reconcile(self, body: Obj) -> Outcome:
         meta = body["metadata"]
         src = builders.SourceRef(meta["namespace"], meta["name"], meta["uid"])
         raw_status = body.get("status") or {}
@@ -136,39 +206,42 @@ class Reconciler:
         run_now_handled = status.last_run_now
         if problems:
             out.valid = False
-            self._warn_once(body, status, ("InvalidSpec", decide.invalid_message(problems)))
-            cj_status = None
+            await self._warn_once(body, status, ("InvalidSpec",
+                                                 decide.invalid_message(problems)))
         else:
             assert spec is not None
             fresh = status.observed_generation is None  # never reconciled: nothing to read
-            cronjob = None
+            cronjob: Owned | None = None
             try:
-                for obj in (builders.build_service_account(src), builders.build_role(src),
-                            builders.build_role_binding(src)):
-                    self._ensure(obj, src, out, fresh)
+                # what does not depend on each other at once: the RoleBinding needs its Role
+                # (the API server checks the binder holds the Role's rights), and the CronJob
+                # is only made once its account and rights are the source's own
                 claim = builders.build_store_claim(src, spec)
-                if claim is not None:
-                    self._ensure_claim(claim, src, out, fresh, status.condition("Ready"))
-                cronjob = self._ensure(builders.build_cronjob(src, spec, self.options), src,
-                                       out, fresh)
+                await _all(self._ensure(builders.build_service_account(src), src, out),
+                           self._ensure(builders.build_role(src), src, out))
+                await _all(self._ensure(builders.build_role_binding(src), src, out),
+                           *([self._ensure_claim(claim, src, out, fresh,
+                                                 status.condition("Ready"))]
+                             if claim is not None else []))
+                cronjob = await self._ensure(builders.build_cronjob(src, spec, self.options),
+                                             src, out)
             except NameConflict as e:
                 out.blocked = ("NameConflict", str(e))
-            self._warn_once(body, status, out.blocked)
-            cj_status = (cronjob.get("status") or {}) if cronjob is not None else None
+            await self._warn_once(body, status, out.blocked)
+            cj_status = cronjob.cronjob_status() if cronjob is not None else None
             wanted = (meta.get("annotations") or {}).get(naming.RUN_NOW_ANNOTATION)
             if cronjob is not None and wanted and wanted != run_now_handled:
-                job = builders.build_run_now_job(src, spec, self.options, wanted,
-                                                 cronjob["metadata"].get("uid"))
+                job = builders.build_run_now_job(src, spec, self.options, wanted, cronjob.uid)
                 try:
-                    self.kube.create(job)
+                    await self.kube.create(job)
                     out.run_now_started = job["metadata"]["name"]
-                    self.emit(body, "Normal", "RunNow",
-                              f"Started Job {job['metadata']['name']} for run-now {wanted!r}",
-                              None)
+                    await self.emit(body, "Normal", "RunNow",
+                                    f"Started Job {job['metadata']['name']} for run-now "
+                                    f"{wanted!r}", None)
                 except Conflict:
                     pass  # already started for this value (e.g. before a restart)
                 run_now_handled = wanted
-        self._announce_run(body, wire(status.last_run) if status.last_run else None)
+        await self._announce_run(body, wire(status.last_run) if status.last_run else None)
         obs = decide.Observed(
             generation=meta.get("generation"),
             cronjob_name=naming.cronjob_name(src.name),
@@ -186,13 +259,14 @@ class Reconciler:
         if patch is not None:
             patch_body = {"metadata": {"resourceVersion": meta["resourceVersion"]},
                           "status": patch}
-            after = self.kube.merge_patch_status(builders.API_VERSION, builders.KIND,
-                                                 src.namespace, src.name, patch_body)
+            after = await self.kube.merge_patch_status(builders.API_VERSION, builders.KIND,
+                                                       src.namespace, src.name, patch_body)
+            self.sources.put(after)
             out.status_written = True
         self._seen[(src.namespace, src.name)] = _fingerprint(after)
         return out
 
-    def _announce_run(self, body: Obj, last_run: Obj | None) -> None:
+    async def _announce_run(self, body: Obj, last_run: Obj | None) -> None:
         """One event per finished run: Normal when it succeeded, Warning otherwise."""
         if not last_run or not last_run.get("completionTime"):
             return
@@ -201,82 +275,138 @@ class Reconciler:
         if self._announced.get((m["namespace"], m["name"])) == key:
             return
         type_, reason, message = events.run_event(last_run)
-        self.emit(body, type_, reason, message, key)
+        await self.emit(body, type_, reason, message, key)
         self._announced[(m["namespace"], m["name"])] = key
 
-    def _warn_once(self, body: Obj, status: JobSourceStatus, blocked: tuple[str, str] | None
-                   ) -> None:
+    async def _warn_once(self, body: Obj, status: JobSourceStatus,
+                         blocked: tuple[str, str] | None) -> None:
         """A Warning event when Ready turns False for a new reason or message."""
         if blocked is None:
             return
         prev = status.condition("Ready")
         if prev is None or (prev.reason, prev.message) != blocked:
-            self.emit(body, "Warning", blocked[0], blocked[1], None)
+            await self.emit(body, "Warning", blocked[0], blocked[1], None)
 
-    def _create(self, obj: Obj, out: Outcome) -> Obj:
+    async def _create(self, obj: Obj, out: Outcome) -> Obj:
         """Create `obj` (POST: never takes over an existing object); Conflict when it exists."""
         m = obj["metadata"]
-        live = self.kube.create(obj)
+        live = await self.kube.create(obj)
         out.created.append(f"{obj['kind']}/{m['name']}")
         if obj["kind"] == "CronJob":
-            self._emit_for(obj, "Normal", "CronJobCreated", f"Created CronJob {m['name']}")
+            await self._emit_for(obj, "Normal", "CronJobCreated", f"Created CronJob {m['name']}")
         return live
 
-    def _read_or_create(self, obj: Obj, out: Outcome, fresh: bool) -> tuple[Obj, bool]:
-        """The live object and whether this call created it. `fresh`: the source was never
-        reconciled, so try creating before reading."""
+    async def _read_or_create(self, obj: Obj, out: Outcome, create_first: bool
+                              ) -> tuple[Obj, bool]:
+        """The live object and whether this call created it: created with POST, or read when
+        it exists (`create_first`: try creating before reading)."""
         m = obj["metadata"]
-        if fresh:
+        if create_first:
             try:
-                return self._create(obj, out), True
+                return await self._create(obj, out), True
             except Conflict:
                 pass
         try:
-            return self.kube.get(obj["apiVersion"], obj["kind"], m["namespace"], m["name"]), False
+            return await self.kube.get(obj["apiVersion"], obj["kind"], m["namespace"],
+                                       m["name"]), False
         except NotFound:
-            return self._create(obj, out), True
+            return await self._create(obj, out), True
 
-    def _ensure(self, obj: Obj, src: builders.SourceRef, out: Outcome, fresh: bool = False
-                ) -> Obj:
-        """Create `obj`, or bring the live one in line when it is this source's; return the
-        live one. NameConflict when an object of that name belongs to someone else."""
+    def _conflict(self, obj: Obj) -> NameConflict:
+        return NameConflict(f"{obj['kind']} {obj['metadata']['name']} already exists and is not "
+                            "owned by this JobSource; it is left untouched (rename the "
+                            "JobSource or remove that object)")
+
+    async def _ensure(self, obj: Obj, src: builders.SourceRef, out: Outcome) -> Owned:
+        """Create `obj`, or bring the live one in line when it is this source's; return what is
+        known of the live one. NameConflict when an object of that name belongs to someone
+        else."""
+        key = key_of(obj)
+        want = content_digest(obj)
+        rec = self.owned.get(key)
+        if rec is None:  # not seen: absent, foreign (no label), or not shown by the watch yet
+            live, _ = await self._read_or_create(obj, out, key not in self._foreign)
+            if not decide.owned_by(live, src.uid):
+                self._foreign.add(key)
+                raise self._conflict(obj)
+            self._foreign.discard(key)
+            in_line = contains(live, obj)
+            rec = self.owned.observe(live, now=self.monotonic(),
+                                     verified=want if in_line else None)
+            if rec is None:  # deleted meanwhile: the watch's DELETED triggers another round
+                raise Conflict(f"{obj['kind']} {obj['metadata']['name']} went away")
+            if in_line:
+                return rec
+        if src.uid not in rec.owners:
+            raise self._conflict(obj)
+        if rec.verified == want:
+            return rec  # in sync with what is wanted: nothing to read, nothing to write
+        held = rec.live()
+        if held is not None and contains(held, obj):
+            self.owned.verify(key, want)
+            return rec
+        return await self._update(obj, rec, want, out)
+
+    async def _update(self, obj: Obj, rec: Owned, want: int, out: Outcome) -> Owned:
+        """Server-side apply `obj` over the live object of `rec`'s uid (never another one)."""
         m = obj["metadata"]
-        live, created = self._read_or_create(obj, out, fresh)
-        if created:
-            return live
-        if not decide.owned_by(live, src.uid):
-            raise NameConflict(f"{obj['kind']} {m['name']} already exists and is not owned by "
-                               "this JobSource; it is left untouched (rename the JobSource or "
-                               "remove that object)")
-        if contains(live, obj):
-            return live
-        upgrade = decide.managed_fields_upgrade(live, self.kube.field_manager)
-        if upgrade is not None:
-            self.kube.json_patch(obj["apiVersion"], obj["kind"], m["namespace"], m["name"],
-                                 upgrade)
-        live = self.kube.apply(obj)
+        args = (obj["apiVersion"], obj["kind"], m["namespace"], m["name"])
+        key = key_of(obj)
+        try:
+            if rec.needs_upgrade:  # the POST's Update entry becomes an Apply entry, once
+                live = await self.kube.get(*args)
+                upgrade = decide.managed_fields_upgrade(live, self.kube.field_manager)
+                if upgrade is not None:
+                    await self.kube.json_patch(*args, upgrade)
+            live = await self.kube.apply(obj, uid=rec.uid)
+        except (NotFound, Conflict) as e:
+            self.owned.forget(key)  # replaced or gone since seen: look again next round
+            raise Conflict(f"{obj['kind']} {m['name']} changed while being updated") from e
+        except ApiException as e:
+            if e.status == 422:  # another object took the name: look again next round
+                self.owned.forget(key)
+            raise
+        new = self.owned.observe(live, now=self.monotonic(),
+                                 verified=want if contains(live, obj) else None)
         out.updated.append(f"{obj['kind']}/{m['name']}")
         if obj["kind"] == "CronJob":
-            self._emit_for(obj, "Normal", "CronJobUpdated", f"Updated CronJob {m['name']}")
-        return live
+            await self._emit_for(obj, "Normal", "CronJobUpdated", f"Updated CronJob {m['name']}")
+        return new or rec
 
-    def _ensure_claim(self, claim: Obj, src: builders.SourceRef, out: Outcome, fresh: bool,
-                      ready: Condition | None) -> None:
+    async def _ensure_claim(self, claim: Obj, src: builders.SourceRef, out: Outcome,
+                            fresh: bool, ready: Condition | None) -> None:
         """Create the store claim, or make its owner reference follow whenDeleted and grow it
-        to the spec's size; what the claim cannot take is reported through out.blocked."""
+        to the spec's size; what the claim cannot take is reported through out.blocked. No
+        watch shows claims: the record of one is trusted for about `claim_ttl` seconds."""
         m = claim["metadata"]
-        live, created = self._read_or_create(claim, out, fresh)
-        if created:
-            return
+        key = key_of(claim)
+        now = self.monotonic()
+        rec = self.owned.get(key)
+        if rec is None or now - rec.read_at > claim_ttl_for(m["name"], self.claim_ttl):
+            live, created = await self._read_or_create(
+                claim, out, rec is None and fresh and key not in self._foreign)
+            rec = self.owned.observe(live, watched=False, now=now)
+            if created or rec is None:
+                return
+        live = rec.live()
+        assert live is not None  # claims keep their trimmed body
         if not decide.claim_is_ours(live, src.uid, naming.labels(src.name)):
+            self._foreign.add(key)
+            self.owned.forget(key)
             raise NameConflict(f"PersistentVolumeClaim {m['name']} already exists and does not "
                                "belong to this JobSource; it is left untouched")
+        self._foreign.discard(key)
         change = decide.claim_changes(live, claim, src.uid)
         args = (claim["apiVersion"], claim["kind"], m["namespace"], m["name"])
         if change.owner_references is not None:
-            self.kube.merge_patch(*args, {"metadata": {
-                "ownerReferences": change.owner_references,
-                "resourceVersion": live["metadata"]["resourceVersion"]}})
+            try:
+                after = await self.kube.merge_patch(*args, {"metadata": {
+                    "ownerReferences": change.owner_references,
+                    "resourceVersion": live["metadata"].get("resourceVersion")}})
+            except (Conflict, NotFound):
+                self.owned.forget(key)  # changed since it was read: read it next round
+                raise
+            self.owned.observe(after, watched=False, now=now)
             out.updated.append(f"PersistentVolumeClaim/{m['name']}")
         problem = change.problem
         if change.size is not None:
@@ -286,17 +416,18 @@ class Reconciler:
                 problem = ready.message  # refused before: do not ask again
             else:
                 try:
-                    self.kube.merge_patch(*args, {"spec": {"resources": {"requests": {
-                        "storage": change.size}}}})
+                    after = await self.kube.merge_patch(*args, {"spec": {"resources": {
+                        "requests": {"storage": change.size}}}})
+                    self.owned.observe(after, watched=False, now=now)
                     out.updated.append(f"PersistentVolumeClaim/{m['name']}")
                 except ApiException as e:
                     problem = f"{refused}: {e.reason}"
         if problem is not None:
             out.blocked = ("StoreNotResized", problem)
 
-    def _emit_for(self, owned: Obj, type_: str, reason: str, message: str) -> None:
+    async def _emit_for(self, owned: Obj, type_: str, reason: str, message: str) -> None:
         ref = owned["metadata"]["ownerReferences"][0]
-        self.emit({"apiVersion": ref["apiVersion"], "kind": ref["kind"],
-                   "metadata": {"name": ref["name"], "uid": ref["uid"],
-                                "namespace": owned["metadata"]["namespace"]}},
-                  type_, reason, message, None)
+        await self.emit({"apiVersion": ref["apiVersion"], "kind": ref["kind"],
+                         "metadata": {"name": ref["name"], "uid": ref["uid"],
+                                      "namespace": owned["metadata"]["namespace"]}},
+                        type_, reason, message, None)

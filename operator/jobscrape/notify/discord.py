@@ -4,9 +4,15 @@ Limits (Discord API, "Embed Limits" and "Execute Webhook"): 10 embeds per messag
 characters in total across the title, description, field names and values, footer text and
 author name of all of them; title 256, description 4,096, field name 256, field value 1,024,
 footer 2,048, author name 256, 25 fields, content 2,000. This module stays well inside each
-(lengths counted in UTF-16 units, see render.units), so at least three embeds always fit one
-message. Board text is escaped for Discord markdown, mentions are neutralised, and
-`allowed_mentions` parses nothing, so no posting can ping anyone or format anything.
+(lengths counted in UTF-16 units, see render.units), and an embed never exceeds EMBED_MAX
+(6,000 / 3), so at least three embeds always fit one message. Board text is escaped for
+Discord markdown, mentions are neutralised, and `allowed_mentions` parses nothing, so no posting
+can ping anyone or format anything.
+
+The embed's description is the department and employment type, then (for a new or updated
+posting) an excerpt of the posting's description as Markdown (jobscrape.markdown: formatting
+and http(s) links from the board's HTML, everything else escaped, no mention, no image) of at
+most EXCERPT_MAX units, or less: what the rest of the embed leaves of EMBED_MAX.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
+from jobscrape.markdown import html_to_markdown
 from jobscrape.notify.render import KIND_LABEL, REMOTE_LABEL, drop_bidi, fit, link_url, units
 from jobscrape.notify.render import salary_text as _salary
 from jobscrape.postings import Change, ChangeKind, EmploymentType
@@ -29,6 +36,10 @@ FIELD_NAME_MAX, FIELD_VALUE_MAX, MAX_FIELDS, CONTENT_MAX = 256, 1024, 25, 2000
 # What one embed of ours uses at most (title, description, field values, footer).
 _TITLE, _DESCRIPTION, _FOOTER = 256, 300, 200
 _COMPANY, _LOCATIONS, _SALARY, _BOARD = 256, 512, 128, 128
+#: The characters of one embed at most (embed_chars): three always fit one message.
+EMBED_MAX = MAX_TOTAL // 3
+#: The longest description excerpt, and the shortest worth showing.
+EXCERPT_MAX, EXCERPT_MIN = 700, 80
 
 COLORS = {ChangeKind.CREATED: 0x2ECC71, ChangeKind.UPDATED: 0x3498DB,
           ChangeKind.REMOVED: 0x95A5A6}
@@ -57,8 +68,9 @@ def _field(name: str, raw: str | None, limit: int, inline: bool = True) -> dict[
 
 def embed(change: Change) -> dict[str, Any]:
     """One change as an embed: '<New|Updated|Removed>: <title>' linked to the posting,
-    colored by kind, with company, locations, remote, salary and board fields and the time
-    of the change; every part within its Discord limit."""
+    colored by kind, with company, locations, remote, salary and board fields, the time of
+    the change and, for a new or updated posting, an excerpt of its description as Markdown;
+    every part within its Discord limit, the whole within EMBED_MAX."""
     p = change.posting
     prefix = f"{KIND_LABEL[change.kind]}: "
     title = prefix + fit(p.title.strip() or "(untitled)", _TITLE - units(prefix),
@@ -88,7 +100,21 @@ def embed(change: Change) -> dict[str, Any]:
     key = f" · {change.idempotency_key}"
     out["footer"] = {"text": fit(f"jobscrape · {change.source} · {change.target}",
                                  _FOOTER - units(key), drop_bidi) + key}
+    if change.kind is not ChangeKind.REMOVED and p.description_html:
+        _add_excerpt(out, p.description_html)
     return out
+
+
+def _add_excerpt(e: dict[str, Any], html: str) -> None:
+    """The description's Markdown after the embed's description line, within what the embed
+    leaves of EMBED_MAX (and EXCERPT_MAX); nothing when that is under EXCERPT_MIN."""
+    head = e.get("description", "")
+    sep = "\n\n" if head else ""
+    room = min(EXCERPT_MAX, EMBED_MAX - embed_chars(e) - units(sep))
+    if room < EXCERPT_MIN:
+        return
+    if excerpt := html_to_markdown(html, room):
+        e["description"] = head + sep + excerpt
 
 
 def embed_chars(e: dict[str, Any]) -> int:

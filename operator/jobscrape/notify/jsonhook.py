@@ -4,10 +4,15 @@
      "sentAt": "<ISO 8601 UTC>", "changes": [{"kind": "created|updated|removed",
      "idempotencyKey": "...", "board": "...", "createdAt": "...", "posting": {...}}]}
 
-`posting` is Posting.to_dict(). The JSON Schema ships next to this module
-(webhook-v1.schema.json, `schema()`). With a signing key, each request carries
-`X-Jobscrape-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + body>`, computed over
-the exact bytes sent; `verify_signature` is the receiving side's check.
+`posting` is Posting.to_dict() and `description_markdown`: the description as Markdown for chat
+messages and people (jobscrape.markdown: escaped, no mention, http(s) links only, no image, at
+most MARKDOWN_MAX UTF-16 units; "" without a description), an optional property added to
+version 1 (receivers that do not know it ignore it; older senders leave it out). The JSON
+Schema ships next to this module (webhook-v1.schema.json, `schema()`).
+
+With a signing key, each request carries `X-Jobscrape-Signature: t=<unix seconds>,v1=<hex
+HMAC-SHA256 of "<t>." + body>`, computed over the exact bytes sent; `verify_signature` is the
+receiving side's check.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ import hmac
 import json
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
+from jobscrape.markdown import DOCUMENT_MAX, html_to_markdown
 from jobscrape.postings import Change
 
 SCHEMA_ID = "https://jobscrape.io/schemas/webhook-v1.json"
@@ -34,6 +41,8 @@ IDEMPOTENCY_HEADER = "X-Jobscrape-Idempotency-Key"
 MAX_CHANGES = 100
 MAX_BODY = 1_000_000
 DEFAULT_TOLERANCE = 300
+#: The longest description_markdown, in UTF-16 units.
+MARKDOWN_MAX = DOCUMENT_MAX
 
 
 def schema() -> dict[str, Any]:
@@ -57,10 +66,34 @@ def _time(t: datetime) -> str:
     return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
 
 
+# The Markdown of recent descriptions, by a digest of their HTML: batches() sizes each change
+# and request() then encodes it, so each description is converted once (the digest, not the
+# HTML, is kept: descriptions may be large).
+_MARKDOWN: OrderedDict[bytes, str] = OrderedDict()
+_MARKDOWN_KEPT = 2 * MAX_CHANGES
+
+
+def description_markdown(html: str) -> str:
+    """html_to_markdown(html, MARKDOWN_MAX), remembered for the last few descriptions."""
+    if not html:
+        return ""
+    key = hashlib.blake2b(html.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    text = _MARKDOWN.get(key)
+    if text is None:
+        text = html_to_markdown(html, MARKDOWN_MAX)
+        _MARKDOWN[key] = text
+        while len(_MARKDOWN) > _MARKDOWN_KEPT:
+            _MARKDOWN.popitem(last=False)
+    return text
+
+
 def change_dict(c: Change) -> dict[str, Any]:
-    """One change as the payload carries it."""
+    """One change as the payload carries it: the posting as Posting.to_dict() gives it,
+    with its description as Markdown (description_markdown)."""
+    posting = _finite(c.posting.to_dict())
+    posting["description_markdown"] = description_markdown(c.posting.description_html)
     return {"kind": c.kind.value, "idempotencyKey": c.idempotency_key, "board": c.board,
-            "createdAt": _time(c.created_at), "posting": _finite(c.posting.to_dict())}
+            "createdAt": _time(c.created_at), "posting": posting}
 
 
 def payload(changes: Sequence[Change], target: str, sent_at: datetime) -> dict[str, Any]:

@@ -1,13 +1,16 @@
 """Slack incoming-webhook payloads (Block Kit): one section block per change, with mrkdwn text
-(linked title, company, locations, remote, salary, board), and a plain `text` fallback for
+(linked title, company, locations, remote, salary, board), for a new or updated posting with a
+description a second section with an excerpt of it, and a plain `text` fallback for
 notifications.
 
 Limits (Slack Block Kit): 50 blocks per message, 3,000 characters of text per section block;
-a message here carries at most 50 changes and each section stays under 2,600 characters.
+a message here carries at most 50 blocks (so 25 to 50 changes), the first section of a change
+stays under 2,600 characters, its excerpt under EXCERPT_MAX (1,000).
 Board text is escaped for mrkdwn (& < > as entities, which also kills <!channel>, <@U123> and
 <url|text> syntax) and the formatting characters * _ ~ ` are replaced by look-alikes that
 Slack does not format (U+2217, U+02CD, U+223C, U+02CB), so no posting can mention anyone or
-format anything.
+format anything. The excerpt is the description's HTML as mrkdwn (jobscrape.markdown): its
+bold, italics, lists, code and http(s) links are kept, its text escaped by the same rules.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from jobscrape.markdown import html_to_mrkdwn
 from jobscrape.notify.render import KIND_LABEL, REMOTE_LABEL, drop_bidi, fit, link_url, units
 from jobscrape.notify.render import salary_text as _salary
-from jobscrape.postings import Change
+from jobscrape.postings import Change, ChangeKind
 
 # Slack's documented limits.
 MAX_BLOCKS = 50
@@ -27,6 +31,8 @@ SECTION_TEXT_MAX = 3000
 _TITLE, _COMPANY, _LOCATIONS, _SALARY, _BOARD = 300, 200, 500, 100, 100
 _LINK = 1200  # a longer link target (after escaping) is left out, the title stays
 TEXT_MAX = 3000
+#: The longest description excerpt (its own section block).
+EXCERPT_MAX = 1000
 
 _ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))  # & first
 # The formatting characters and their look-alikes; `@` gets a word joiner so that @channel,
@@ -76,6 +82,22 @@ def section(change: Change) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": section_text(change)}}
 
 
+def excerpt_text(change: Change) -> str:
+    """The posting's description as mrkdwn, at most EXCERPT_MAX units; "" for a removed
+    posting or an empty description."""
+    if change.kind is ChangeKind.REMOVED or not change.posting.description_html:
+        return ""
+    return html_to_mrkdwn(change.posting.description_html, EXCERPT_MAX)
+
+
+def blocks(change: Change) -> list[dict[str, Any]]:
+    """The blocks of one change: its section, then its excerpt's section when it has one."""
+    out = [section(change)]
+    if text := excerpt_text(change):
+        out.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    return out
+
+
 def fallback_text(changes: Sequence[Change]) -> str:
     """The plain notification text: 'jobscrape: N changes: New: title; ...', at most
     TEXT_MAX characters, escaped like the blocks."""
@@ -85,19 +107,32 @@ def fallback_text(changes: Sequence[Change]) -> str:
     return head + fit(body, TEXT_MAX - units(head), escape_mrkdwn)
 
 
-def message(changes: Sequence[Change]) -> dict[str, Any]:
-    """The incoming-webhook body for at most MAX_BLOCKS changes: blocks, fallback text, and
-    no link unfurling."""
-    if len(changes) > MAX_BLOCKS:
-        raise ValueError(f"a Slack message carries at most {MAX_BLOCKS} changes")
-    return {"text": fallback_text(changes), "blocks": [section(c) for c in changes],
+def message(changes: Sequence[Change],
+            parts: Sequence[Sequence[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """The incoming-webhook body for changes of at most MAX_BLOCKS blocks (`parts`: each
+    change's blocks, when made already): blocks, fallback text, and no link unfurling."""
+    out = [b for bs in (parts if parts is not None else map(blocks, changes)) for b in bs]
+    if len(out) > MAX_BLOCKS:
+        raise ValueError(f"a Slack message carries at most {MAX_BLOCKS} blocks")
+    return {"text": fallback_text(changes), "blocks": out,
             "unfurl_links": False, "unfurl_media": False}
 
 
 def messages(changes: Sequence[Change]) -> list[tuple[list[Change], dict[str, Any]]]:
-    """The changes in order, MAX_BLOCKS per message, each with the changes it carries."""
+    """The changes in order, packed into messages of at most MAX_BLOCKS blocks (one or two a
+    change), each with the changes it carries."""
     out = []
-    for i in range(0, len(changes), MAX_BLOCKS):
-        batch = list(changes[i:i + MAX_BLOCKS])
-        out.append((batch, message(batch)))
+    batch: list[Change] = []
+    parts: list[list[dict[str, Any]]] = []
+    count = 0
+    for change in changes:
+        bs = blocks(change)
+        if batch and count + len(bs) > MAX_BLOCKS:
+            out.append((batch, message(batch, parts)))
+            batch, parts, count = [], [], 0
+        batch.append(change)
+        parts.append(bs)
+        count += len(bs)
+    if batch:
+        out.append((batch, message(batch, parts)))
     return out

@@ -23,6 +23,38 @@ boards of the run down with it (each is a FetchOptions field):
   (jobscrape.boards.normalise.DescriptionLimits).
 An item of a page that cannot be read is skipped and counted (`skipped`); a page none of whose
 items can be read fails its board. A board's failure never escapes: it comes back as its result.
+
+Requests: a board's pages are GETs of each page's `next_url`, or whatever requests its adapter
+names (jobscrape.boards.base.Request: a POST of a JSON body, as Workday's list is). A POST is
+retried like a GET (the lists POSTed to are searches, which change nothing); a 303, or a 301 or
+302 in answer to a POST, is followed with a GET, a 307 or 308 with the same request.
+Conditional requests go with a first page that is a GET.
+
+Details: an adapter with detail hooks (detail_url, parse_detail) has one GET per posting
+fetched once its list is read whole, in list order, for at most `max_detail_requests` (default
+100) postings per board and run (a posting's retries count as one): the same postings get their
+details every run, and those past the cap keep their list data, so neither flaps between runs.
+Detail requests go through everything a page goes through: the host's rate limit (a detail
+counts against its host's rate like any request), the address checks and pinned connections,
+retries, both byte budgets (a detail's body counts in the board's), the fetch time and, parsed
+in the same workers as the pages, the board's parse time and the workers' memory limit. Each
+detail is parsed with the posting it completes.
+
+A detail that fails (404 or 410: the posting closed since the list was read; another 4xx; a 5xx
+or connection failure after the retries; a body over `max_bytes`, or one its adapter cannot
+read, such as a maintenance page) leaves that posting as the list gave it, and the board's
+message counts the failures. Such a posting differs from its detailed version, so the store
+sees an update, and another when a later run reads its detail again; and the board saves no
+validators that run, so the next run does not take an unchanged list for an unchanged board
+(conditional request or digest) and fetches the details again. When no detail of a board could
+be read and at least one failed for a reason other than 404/410 (the tenant is down, say), the
+board is Failing instead, and the store keeps its postings as they were. A 429 the retries do
+not outlast ends the board as RateLimited, as on a page; a board over its byte budget, its
+fetch time or its parse time is Failing, as it would be on a page (a board that runs out of
+time in its details is better served by a lower `max_detail_requests` than by a cut that would
+fall somewhere else each run). The list's digest is taken before the details: when the list's
+bytes are those of the last run, the board is "unchanged" and the store keeps the postings
+(details included) it has.
 """
 
 from __future__ import annotations
@@ -30,10 +62,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import time
 import zlib
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -48,7 +81,15 @@ from tenacity import (
 
 from jobscrape import PROJECT_URL, __version__
 from jobscrape.api.vocabulary import BoardState
-from jobscrape.boards.base import Adapter, BoardRef, ParseError
+from jobscrape.boards.base import (
+    Adapter,
+    BoardRef,
+    ParseError,
+    Request,
+    detail_url,
+    first_request,
+    has_details,
+)
 from jobscrape.boards.normalise import DescriptionLimits
 from jobscrape.httpcache import Validators
 from jobscrape.netguard import BlockedAddress, host_of
@@ -101,13 +142,18 @@ class FetchOptions:
     backoff_max: float = 30.0
     max_retry_after: float = 60.0  # a 429 asking for longer ends the board as RateLimited
     max_pages: int = 200
+    #: detail requests per board and run (boards whose adapter reads details: the first this
+    #: many postings, in list order, get theirs; 0: none)
+    max_detail_requests: int = 100
     allow_private_networks: bool = False
 
 
 @dataclass
 class BoardFetch:
-    """How one board's fetch ended. `bytes` are the board's bodies decompressed; `skipped`
-    counts the items that could not be read and were left out."""
+    """How one board's fetch ended. `bytes` are the board's bodies (details included)
+    decompressed; `skipped` counts the items that could not be read and were left out;
+    `details` the detail requests made (their retries not counted), `detail_failures` those
+    that left their posting with its list data."""
 
     board: BoardRef
     ok: bool
@@ -122,6 +168,8 @@ class BoardFetch:
     duration_seconds: float = 0.0
     skipped: int = 0
     parse_seconds: float = 0.0
+    details: int = 0
+    detail_failures: int = 0
 
 
 class _Retryable(Exception):
@@ -135,6 +183,10 @@ class _Failed(Exception):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class _OverBudget(_Failed):
+    """The board's bodies together passed `max_board_bytes`."""
 
 
 class _RateLimited(Exception):
@@ -316,8 +368,9 @@ class _Fetcher:
         await asyncio.sleep(seconds)
         self.backing_off = None
 
-    async def get(self, url: str, headers: dict[str, str]) -> _Response:
-        """GET with retries; raises _Failed (no retry left), _RateLimited or BlockedAddress."""
+    async def send(self, request: Request, headers: dict[str, str]) -> _Response:
+        """The request (GET, or POST of its JSON body) with retries; raises _Failed (no retry
+        left), _RateLimited or BlockedAddress."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.options.retries + 1), wait=self._wait,
             retry=retry_if_exception_type(_Retryable), reraise=True,
@@ -325,7 +378,7 @@ class _Fetcher:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._once(url, headers)
+                    return await self._once(request, headers)
         except _Retryable as e:
             if e.status == 429:
                 raise _RateLimited(e.host, e.retry_after,
@@ -333,14 +386,17 @@ class _Fetcher:
             raise _Failed(f"{e} after {self.options.retries} retries", e.status) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _once(self, url: str, headers: dict[str, str]) -> _Response:
+    async def _once(self, request: Request, headers: dict[str, str]) -> _Response:
+        url, method = request.url, request.method
+        content = (None if request.json_body is None or method != "POST" else
+                   json.dumps(request.json_body, separators=(",", ":")).encode())
         for _ in range(MAX_REDIRECTS + 1):
             host = host_of(url)
             await check_url(url, self.options.allow_private_networks)
             with self.clock.waiting():
                 await self.limiter.acquire(host)
             try:
-                resp = await self._stream(url, headers)
+                resp = await self._stream(url, headers, method, content)
             except httpx.TimeoutException:
                 raise _Retryable(f"timed out talking to {host}", host) from None
             except httpx.TransportError as e:
@@ -348,6 +404,8 @@ class _Fetcher:
                                  host) from None
             if resp.status in (301, 302, 303, 307, 308) and "location" in resp.headers:
                 url = str(httpx.URL(url).join(resp.headers["location"]))
+                if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
+                    method, content = "GET", None  # as browsers do
                 continue
             if resp.status == 429:
                 wait = retry_after_seconds(resp.headers.get("retry-after"))
@@ -361,21 +419,25 @@ class _Fetcher:
             return resp
         raise _Failed(f"more than {MAX_REDIRECTS} redirects from {host_of(url)}")
 
-    async def _stream(self, url: str, headers: dict[str, str]) -> _Response:
+    async def _stream(self, url: str, headers: dict[str, str], method: str = "GET",
+                      content: bytes | None = None) -> _Response:
         """The response; a 2xx body read whole, decompressed, within the response's and the
-        board's byte budgets (others are not read: only their status matters)."""
+        board's byte budgets (others are not read: only their status matters). `content` is
+        sent as JSON."""
         opts = self.options
         room = opts.max_board_bytes - self.bytes
         cap = min(opts.max_bytes, room)
 
         def too_big(status: int) -> _Failed:
             if cap < opts.max_bytes:
-                return _Failed(f"more than {_mib(opts.max_board_bytes)} across its pages",
-                               status)
+                return _OverBudget(f"more than {_mib(opts.max_board_bytes)} across its pages",
+                                   status)
             return _Failed(f"body larger than {_mib(opts.max_bytes)}", status)
 
-        async with self.client.stream(
-                "GET", url, headers={"Accept-Encoding": ACCEPT_ENCODING, **headers}) as resp:
+        sent = {"Accept-Encoding": ACCEPT_ENCODING, **headers}
+        if content is not None:
+            sent["Content-Type"] = "application/json"
+        async with self.client.stream(method, url, headers=sent, content=content) as resp:
             status = resp.status_code
             if not 200 <= status < 300:
                 return _Response(status, b"", resp.headers, url)
@@ -411,19 +473,25 @@ class _Fetcher:
             self.bytes += len(body)
             return _Response(status, body, resp.headers, url)
 
-    async def parse(self, board: BoardRef, resp: _Response, max_postings: int) -> Parsed:
-        """The page, parsed within what is left of the board's parse time. The response's
-        body goes to the parser (it is empty afterwards)."""
+    async def parse(self, board: BoardRef, resp: _Response, max_postings: int,
+                    request: Request | None = None, posting: Posting | None = None) -> Parsed:
+        """The page (the answer to `request`, when that was not a GET), or `posting`
+        completed from its detail, parsed within what is left of the board's parse time. The
+        response's body goes to the parser (it is empty afterwards)."""
         opts = self.options
         left = opts.parse_timeout - self.parse_seconds
         if left <= 0:
             raise ParseTimeout()
-        request = ParseRequest(board, resp.url, max_postings, DescriptionLimits(
-            opts.max_description_chars, opts.max_description_depth))
+        if request is not None and request == Request(request.url):
+            request = None  # a plain GET: parsed from its (final) URL, as ever
+        elif request is not None:
+            request = replace(request, url=resp.url)
+        job = ParseRequest(board, resp.url, max_postings, DescriptionLimits(
+            opts.max_description_chars, opts.max_description_depth), request, posting)
         body = Body(resp.body)
         resp.body = b""
         with self.clock.waiting():
-            page, seconds = await self.parser.parse(request, body, left)
+            page, seconds = await self.parser.parse(job, body, left)
         self.parse_seconds += seconds
         return page
 
@@ -450,6 +518,7 @@ async def _fetch_board(f: _Fetcher, board: BoardRef, adapter: Adapter,
     postings: list[Posting] = []
     batches: list[bytes] = []  # the postings, pickled, until the board is read whole
     count, pages, status, saved, skipped, reasons = 0, 0, None, None, 0, []
+    details = _Details()
 
     def done(state: BoardState, message: str, ok: bool, not_modified: bool = False) -> BoardFetch:
         batches.clear()
@@ -457,23 +526,24 @@ async def _fetch_board(f: _Fetcher, board: BoardRef, adapter: Adapter,
                           not_modified=not_modified, http_status=status, state=state,
                           message=message, validators=saved if ok else None, pages=pages,
                           bytes=f.bytes, duration_seconds=time.monotonic() - t0,
-                          skipped=skipped if ok else 0, parse_seconds=f.parse_seconds)
+                          skipped=skipped if ok else 0, parse_seconds=f.parse_seconds,
+                          details=details.requested, detail_failures=details.failed)
 
     try:
-        url: str | None = adapter.first_url(board)
+        request: Request | None = first_request(adapter, board)
     except ValueError as e:
         return done("Failing", str(e), ok=False)
     try:
-        while url is not None:
+        while request is not None:
             if pages >= opts.max_pages:
                 return done("Failing", f"more than {opts.max_pages} pages", ok=False)
             headers = {}
-            if pages == 0 and validators is not None:
+            if pages == 0 and validators is not None and request.method == "GET":
                 if validators.etag:
                     headers["If-None-Match"] = validators.etag
                 if validators.last_modified:
                     headers["If-Modified-Since"] = validators.last_modified
-            resp = await f.get(url, headers)
+            resp = await f.send(request, headers)
             status = resp.status
             pages += 1
             if pages == 1 and resp.status == 304:
@@ -492,15 +562,23 @@ async def _fetch_board(f: _Fetcher, board: BoardRef, adapter: Adapter,
                 if validators is not None and validators.digest == digest:
                     saved = Validators(etag, lm, digest)  # same bytes as last run: no parse
                     return done("OK", "unchanged", ok=True, not_modified=True)
-            page = await f.parse(board, resp, opts.max_postings - count)
+            page = await f.parse(board, resp, opts.max_postings - count, request)
             batches.extend(page.batches)
             count += page.count
             skipped += page.skipped
             reasons.extend(page.skip_reasons[:max(0, 3 - len(reasons))])
-            url = page.next_url
-            if pages == 1 and url is None:  # digests only for boards that fit on one page
+            request = page.following()
+            if pages == 1 and request is None:  # digests only for boards that fit on one page
                 saved = Validators(saved.etag if saved else None,
                                    saved.last_modified if saved else None, digest)
+        postings = await asyncio.to_thread(unpickle_postings, batches)  # GIL-bound
+        if postings and has_details(adapter) and opts.max_detail_requests > 0:
+            await _fetch_details(f, board, adapter, postings, details)
+            if details.failed:  # the next run must not skip this one's missing details
+                saved = Validators()
+            if details.failed and not details.read and details.failed > details.gone:
+                return done("Failing", f"no detail could be read: {details.reasons[0]}"[:240],
+                            ok=False)
     except BlockedAddress as e:
         return done("Failing", str(e), ok=False)
     except _RateLimited as e:
@@ -519,10 +597,83 @@ async def _fetch_board(f: _Fetcher, board: BoardRef, adapter: Adapter,
                                "changed", ok=False)
     except ParseFailed as e:
         return done("Failing", f"parsing failed: {e}", ok=False)
-    postings = await asyncio.to_thread(unpickle_postings, batches)  # GIL-bound, loop-friendly
     if not postings:
         return done("Empty", "no postings" + _skips(skipped, reasons), ok=True)
-    return done("OK", f"{len(postings)} postings" + _skips(skipped, reasons), ok=True)
+    return done("OK", f"{len(postings)} postings" + _skips(skipped, reasons)
+                + details.summary(opts.max_detail_requests), ok=True)
+
+
+@dataclass
+class _Details:
+    """How a board's detail requests went: `wanted` postings had a detail, `requested` were
+    asked for (the cap), `read` completed their posting; `failed` did not (`gone` of them with
+    404 or 410); the first few reasons."""
+
+    wanted: int = 0
+    requested: int = 0
+    read: int = 0
+    failed: int = 0
+    gone: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def fail(self, reason: str, gone: bool = False) -> None:
+        """Count a failed detail."""
+        self.failed += 1
+        self.gone += gone
+        if len(self.reasons) < 3:
+            self.reasons.append(clean_line(reason)[:200])
+
+    def summary(self, cap: int) -> str:
+        """", details: 40 read, 2 failed (first: ...), 10 past the cap of 50" for a board
+        message; nothing when no posting had a detail."""
+        if not self.wanted:
+            return ""
+        text = f", details: {self.read} read"
+        if self.failed:
+            text += f", {self.failed} failed (first: {self.reasons[0][:160]})"
+        if self.wanted > self.requested:
+            text += f", {self.wanted - self.requested} past the cap of {cap}"
+        return text
+
+
+async def _fetch_details(f: _Fetcher, board: BoardRef, adapter: Adapter,
+                         postings: list[Posting], details: _Details) -> None:
+    """Complete the first `max_detail_requests` postings that have a detail, in list order,
+    each from its detail (in place); a failed one keeps its list data and is counted in
+    `details`. Raises what ends the board (see the module's description)."""
+    for i, posting in enumerate(postings):
+        try:
+            url = detail_url(adapter, posting, board)
+        except ValueError:
+            url = None
+        if url is None:
+            continue
+        details.wanted += 1
+        if details.requested >= f.options.max_detail_requests:
+            continue  # past the cap: counted, not fetched
+        details.requested += 1
+        try:
+            resp = await f.send(Request(url), {})
+        except _OverBudget:
+            raise
+        except (_Failed, BlockedAddress) as e:
+            details.fail(str(e))
+            continue
+        if resp.status >= 300:
+            details.fail(f"HTTP {resp.status} from {host_of(resp.url)}",
+                         gone=resp.status in (404, 410))
+            continue
+        try:
+            parsed = await f.parse(board, resp, 1, posting=posting)
+        except ParseError as e:
+            details.fail(f"unreadable detail: {e}")
+            continue
+        completed = unpickle_postings(parsed.batches)
+        if len(completed) == 1 and completed[0].id == posting.id:
+            postings[i] = completed[0]
+            details.read += 1
+        else:  # an adapter bug: the detail must complete its posting, nothing else
+            details.fail("the detail did not give back its posting")
 
 
 def _skips(skipped: int, reasons: list[str]) -> str:

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +39,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-format", choices=("text", "json"), default="text")
 
 
-def fetch_options(spec: Any, allow_private: bool) -> FetchOptions:
-    """Fetch settings from spec.run."""
+def parse_workers(env: Mapping[str, str]) -> int | None:
+    """The parse pool's size the pod was given (its CPU request, rounded up); None when not
+    set or unusable (then the CPUs the process may use decide)."""
+    from jobscrape.api.contract import PARSE_WORKERS_ENV
+
+    raw = env.get(PARSE_WORKERS_ENV, "")
+    return int(raw) if raw.isdigit() and 1 <= int(raw) <= 64 else None
+
+
+def fetch_options(spec: Any, allow_private: bool, env: Mapping[str, str] | None = None
+                  ) -> FetchOptions:
+    """Fetch settings from spec.run, and the parse pool's size from the pod's environment."""
     from jobscrape.runner.fetch import FetchOptions
 
     return FetchOptions(concurrency=spec.run.concurrency,
                         requests_per_second_per_host=float(spec.run.requests_per_second_per_host),
-                        allow_private_networks=allow_private)
+                        allow_private_networks=allow_private,
+                        parse_workers=parse_workers(os.environ if env is None else env))
 
 
 def board_refs(spec: Any) -> list[BoardRef]:

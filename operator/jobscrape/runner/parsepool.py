@@ -1,7 +1,10 @@
 """Parsing pages off the event loop, with a hard time limit per board.
 
 A small pool of worker processes (as many as the CPUs this process may use, at least one) runs
-`adapter.parse(body, board, url)` and sends the postings back as pickles of the frozen
+the adapter on each page (`adapter.parse(body, board, url)`, or its parse_response for a
+request other than a GET) and on each posting's detail (`adapter.parse_detail(body, posting,
+board)`: a detail is parsed like a page, under the same time and memory limits, its time
+counted in its board's parse time) and sends the postings back as pickles of the frozen
 dataclasses, in batches of a few MB (about 5% of the time the parse itself takes). The runner
 keeps them pickled (UTF-8: about half the memory of the objects, whose text is often UCS-2)
 until its board has been read whole, and lets go of a body once it is sent. A parse that
@@ -48,7 +51,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jobscrape.api.vocabulary import BOARD_TYPES
-from jobscrape.boards.base import Adapter, BoardRef, Page, ParseError
+from jobscrape.boards.base import (
+    Adapter,
+    BoardRef,
+    Page,
+    ParseError,
+    Request,
+    parse_detail,
+    parse_page,
+)
 from jobscrape.boards.normalise import DescriptionLimits, description_limits
 from jobscrape.postings import Posting
 
@@ -77,12 +88,16 @@ class TooManyPostings(Exception):
 
 @dataclass(frozen=True)
 class ParseRequest:
-    """One page to parse: its board, where it came from, and the limits it is parsed under."""
+    """One page to parse: its board, where it came from, and the limits it is parsed under.
+    `request` is the request it answers when that was not a GET of `url`; with `posting`, the
+    body is that posting's detail, and the page holds the posting completed from it."""
 
     board: BoardRef
     url: str
     max_postings: int
     limits: DescriptionLimits
+    request: Request | None = None
+    posting: Posting | None = None
 
 
 class Body:
@@ -110,6 +125,7 @@ class Parsed:
     skip_reasons: tuple[str, ...]
     count: int
     batches: list[bytes]
+    next_request: Request | None = None
 
     @staticmethod
     def of(page: Page) -> Parsed:
@@ -117,7 +133,13 @@ class Parsed:
         batches = [] if not page.postings else [
             pickle.dumps(page.postings, protocol=pickle.HIGHEST_PROTOCOL)]
         return Parsed(page.next_url, page.skipped, page.skip_reasons, len(page.postings),
-                      batches)
+                      batches, page.next_request)
+
+    def following(self) -> Request | None:
+        """The request for the next page, or None on the last page (as Page.following)."""
+        if self.next_request is not None:
+            return self.next_request
+        return Request(self.next_url) if self.next_url else None
 
 
 def unpickle_postings(batches: list[bytes]) -> list[Posting]:
@@ -183,7 +205,11 @@ def _parse_one(request: ParseRequest, body: bytes, adapter: Adapter) -> tuple[st
     ("too_many", count) or ("error", message)."""
     try:
         with description_limits(request.limits):
-            page = adapter.parse(body, request.board, request.url)
+            if request.posting is not None:
+                page = Page([parse_detail(adapter, body, request.posting, request.board)])
+            else:
+                page = parse_page(adapter, body, request.board,
+                                  request.request or Request(request.url))
     except ParseError as e:
         return "parse_error", str(e)
     except RecursionError:
@@ -199,16 +225,16 @@ def _parse_one(request: ParseRequest, body: bytes, adapter: Adapter) -> tuple[st
 
 def _send_reply(conn: Connection, reply: tuple[str, Any], retire: bool) -> None:
     """Send a reply as (kind, value, retire); a Page goes as ("page", (next_url, skipped,
-    reasons, count), retire) followed by its postings pickled in batches of about BATCH_BYTES
-    (so neither side holds one large pickle) and an empty message. `retire`: this worker ends
-    after the reply."""
+    reasons, count, next_request), retire) followed by its postings pickled in batches of
+    about BATCH_BYTES (so neither side holds one large pickle) and an empty message.
+    `retire`: this worker ends after the reply."""
     kind, value = reply
     if kind != "ok":
         conn.send((kind, value, retire))
         return
     page: Page = value
-    conn.send(("page", (page.next_url, page.skipped, page.skip_reasons, len(page.postings)),
-               retire))
+    conn.send(("page", (page.next_url, page.skipped, page.skip_reasons, len(page.postings),
+                        page.next_request), retire))
     batch: list[Any] = []
     size = 0
     for posting in page.postings:
@@ -287,11 +313,11 @@ def _roundtrip(conn: Connection, request: ParseRequest, body: Body
     kind, value, retire = conn.recv()
     if kind != "page":
         return kind, value, retire
-    next_url, skipped, reasons, count = value
+    next_url, skipped, reasons, count, next_request = value
     batches: list[bytes] = []
     while batch := conn.recv_bytes():  # an empty message ends the batches
         batches.append(batch)
-    return "ok", Parsed(next_url, skipped, reasons, count, batches), retire
+    return "ok", Parsed(next_url, skipped, reasons, count, batches, next_request), retire
 
 
 def _context() -> multiprocessing.context.BaseContext:

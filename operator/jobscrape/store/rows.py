@@ -22,7 +22,7 @@ MAX_ERROR = 300  # characters of a delivery error kept for status
 
 def posting_json(p: Posting) -> str:
     """The posting as compact JSON (Posting.to_dict), the form both stores keep."""
-    return json.dumps(p.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    return p.to_json()
 
 
 def posting_of(data: str | Mapping[str, object]) -> Posting:

@@ -13,18 +13,9 @@ from hypothesis import strategies as st
 from jobscrape.boards import BOARD_TYPES, get_adapter
 from jobscrape.boards.base import BoardRef, Page, ParseError
 
+from boardkit import FIXTURE_FILES, board_of
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "boards"
-FIXTURE_FILES = {
-    "greenhouse": "greenhouse_jobs_content.json",
-    "lever": "lever_postings.json",
-    "ashby": "ashby_job_board.json",
-    "workable": "workable_widget_details.json",
-    "smartrecruiters": "smartrecruiters_postings.json",
-    "recruitee": "recruitee_offers.json",
-    "personio": "personio_xml.xml",
-    "jsonld": "jsonld_jobposting_google_example.html",
-    "feed": "rss_jobs.xml",
-}
 JSON_TYPES = ("greenhouse", "lever", "ashby", "workable", "smartrecruiters", "recruitee")
 SETTINGS = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -32,8 +23,7 @@ SETTINGS = settings(
 
 
 def _board(kind: str) -> BoardRef:
-    url = "https://boards.test/page" if kind in ("jsonld", "feed") else None
-    return BoardRef(name="fuzz", type=kind, token="acme", url=url)
+    return board_of(kind, name="fuzz")
 
 
 def _parse_or_parse_error(kind: str, body: bytes) -> None:

@@ -119,3 +119,17 @@ def test_sharded_runs_are_indexed_jobs_with_a_retry_limit_per_shard():
     assert "completionMode" not in one and one["backoffLimit"] == 1
     env = one["template"]["spec"]["containers"][0]["env"]
     assert "JOBSCRAPE_SHARDS" not in {e["name"] for e in env}
+
+
+def test_the_cpu_request_sizes_the_parse_pool():
+    spec = _spec(run={"resources": {"requests": {"cpu": "1500m"}}})
+    pod = builders.build_cronjob(SRC, spec, OPTS)["spec"]["jobTemplate"]["spec"]["template"]
+    env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
+    assert env["JOBSCRAPE_PARSE_WORKERS"]["valueFrom"] == {"resourceFieldRef": {
+        "containerName": "runner", "resource": "requests.cpu", "divisor": "1"}}
+    from jobscrape.runner.main import fetch_options, parse_workers
+
+    assert parse_workers({"JOBSCRAPE_PARSE_WORKERS": "2"}) == 2
+    for bad in ("", "0", "x", "-1", "999"):
+        assert parse_workers({"JOBSCRAPE_PARSE_WORKERS": bad}) is None
+    assert fetch_options(spec, False, {"JOBSCRAPE_PARSE_WORKERS": "3"}).parse_workers == 3

@@ -4,14 +4,28 @@ can neither ping nor format anything."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jobscrape.boards import greenhouse
+from jobscrape.boards.base import BoardRef
+from jobscrape.markdown import html_to_markdown
 from jobscrape.notify import discord
 from jobscrape.notify.discord import embed, embed_chars, escape_markdown, messages
-from jobscrape.postings import Change, ChangeKind, Posting, Remote, Salary, SalaryPeriod
+from jobscrape.postings import (
+    Change,
+    ChangeKind,
+    EmploymentType,
+    Posting,
+    Remote,
+    Salary,
+    SalaryPeriod,
+)
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "boards"
 
 SPECIALS = set("\\*_~`|>#-[]()<:+")
 ESCAPABLE = SPECIALS | {"."}  # "1." at the start of a line is escaped too (ordered list)
@@ -158,3 +172,85 @@ def test_any_text_is_escaped_and_bounded(text: str, limit: int) -> None:
     out = discord.fit(text, limit, escape_markdown)
     assert discord.units(out) <= limit
     assert unescaped(out.removesuffix("…")) == []
+
+
+# ----------------------------------------------------------------------------- description excerpt
+
+
+def _greenhouse_html() -> str:
+    body = (FIXTURES / "greenhouse_jobs_content.json").read_bytes()
+    board = BoardRef(name="acme", type="greenhouse", token="vercel")
+    return greenhouse.parse(body, board, "https://x.test/").postings[0].description_html
+
+
+def test_an_embed_carries_the_description_as_markdown() -> None:
+    html = _greenhouse_html()
+    e = embed(_change(description_html=html, department="Sales",
+                      employment_type=EmploymentType.FULL_TIME))
+    head, excerpt = e["description"].split("\n\n", 1)
+    assert head == "Sales · full time"
+    assert excerpt == html_to_markdown(html, discord.EXCERPT_MAX)
+    assert excerpt.startswith("**About Vercel:**\n\nVercel is the agentic infrastructure "
+                              "company, freeing people and agents to ship what's next.")
+    assert embed(_change(description_html=html))["description"] == excerpt  # no head line
+    assert embed_chars(e) <= discord.EMBED_MAX
+
+
+def test_a_removed_posting_has_no_excerpt_and_an_empty_description_none() -> None:
+    html = _greenhouse_html()
+    removed = embed(_change(kind=ChangeKind.REMOVED, description_html=html))
+    assert removed["description"] == "No longer listed on the board."
+    assert "description" not in embed(_change(description_html=""))
+    assert "description" not in embed(_change(description_html="<p> </p><img src='x.png'>"))
+
+
+def test_a_long_description_is_cut_to_the_excerpt_limit() -> None:
+    html = "<p>" + "word " * 5000 + "</p>"
+    e = embed(_change(description_html=html))
+    assert discord.units(e["description"]) <= discord.EXCERPT_MAX
+    assert e["description"].endswith("word…")
+
+
+def test_the_excerpt_takes_only_what_the_embed_leaves() -> None:
+    huge = "**@everyone** " * 2000 + "\U0001f600" * 500
+    html = "<p>" + "word " * 5000 + "</p>"
+    kw: dict[str, Any] = {"title": huge, "company": huge, "locations": (huge,) * 50,
+                          "department": huge,
+                          "salary": Salary(1e300, 2e300, huge, SalaryPeriod.YEAR)}
+    bare = embed(_change(**kw))
+    full = embed(_change(**kw, description_html=html))
+    head, excerpt = full["description"].split("\n\n", 1)
+    assert head == bare["description"]
+    room = discord.EMBED_MAX - embed_chars(bare) - 2
+    assert discord.EXCERPT_MIN <= room < discord.EXCERPT_MAX
+    assert discord.units(excerpt) <= room and excerpt.endswith("word…")
+    assert embed_chars(full) <= discord.EMBED_MAX
+    crowded: dict[str, Any] = {"title": "x" * (discord.EMBED_MAX - discord.EXCERPT_MIN + 1)}
+    discord._add_excerpt(crowded, html)
+    assert "description" not in crowded  # too little room left: no excerpt at all
+
+
+def test_a_hostile_description_pings_links_and_shows_nothing_it_should_not() -> None:
+    html = ("<p>@everyone <b>@here</b> &lt;@123&gt; &lt;!channel&gt;</p>"
+            "<p><a href='javascript:alert(1)'>click</a> <img src='https://t.example/p.png'>"
+            "<a href='https://ok.example/apply'>apply</a></p><pre>```\n@everyone\n```</pre>")
+    e = embed(_change(description_html=html))
+    text = e["description"]
+    assert "@everyone" not in text and "@here" not in text and "<@" not in text
+    assert "<!channel" not in text and "javascript" not in text and "t.example" not in text
+    assert "[apply](https://ok.example/apply)" in text
+    assert text.count("```") == 2  # the board's backticks cannot close the block
+    assert messages([_change(description_html=html)])[0][1]["allowed_mentions"] == {"parse": []}
+
+
+def test_messages_with_excerpts_stay_within_discords_limits() -> None:
+    html = "<h2>About</h2><ul>" + "<li>a reasonably long line of text</li>" * 100 + "</ul>"
+    big = "x" * 400
+    changes = [_change(i, title=big, company=big, description_html=html) for i in range(1, 31)]
+    out = messages(changes)
+    for _, m in out:
+        assert sum(embed_chars(e) for e in m["embeds"]) <= discord.MAX_TOTAL
+        assert all(discord.units(e["description"]) <= discord.DESCRIPTION_MAX
+                   for e in m["embeds"])
+    assert all(len(m["embeds"]) >= 3 for _, m in out[:-1])
+    assert [c.seq for batch, _ in out for c in batch] == list(range(1, 31))

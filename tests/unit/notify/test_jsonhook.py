@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from jobscrape.markdown import html_to_markdown
 from jobscrape.notify import jsonhook
 from jobscrape.notify.jsonhook import (
     IDEMPOTENCY_HEADER,
@@ -76,10 +77,12 @@ def test_the_payload_validates_against_the_shipped_schema(validator: Draft202012
 
 
 def test_the_schema_lists_every_posting_field(validator: Draft202012Validator) -> None:
-    """A field added to Posting must be added to the published schema (and its version)."""
+    """A field added to Posting must be added to the published schema (and its version);
+    description_markdown is the one optional property (added to version 1)."""
     posting = jsonhook.schema()["$defs"]["posting"]
     names = [f.name for f in fields(Posting)]
-    assert sorted(posting["required"]) == sorted(names) == sorted(posting["properties"])
+    assert sorted(posting["required"]) == sorted(names)
+    assert sorted(posting["properties"]) == sorted([*names, "description_markdown"])
 
 
 def test_the_schema_refuses_what_v1_does_not_have(validator: Draft202012Validator) -> None:
@@ -149,3 +152,57 @@ def test_without_a_key_there_is_no_signature_and_batches_have_no_single_key() ->
     body, headers = request([_change(1), _change(2)], "hook", None, NOW)
     assert SIGNATURE_HEADER not in headers and IDEMPOTENCY_HEADER not in headers
     assert len(json.loads(body)["changes"]) == 2
+
+
+# ----------------------------------------------------------------------------- description_markdown
+
+
+def test_the_posting_carries_its_description_as_markdown(validator: Draft202012Validator
+                                                         ) -> None:
+    html = ("<h2>About</h2><p><b>We</b> hire @everyone: "
+            "<a href='https://jobs.example.com/apply'>apply</a> "
+            "<a href='javascript:alert(1)'>x</a> <img src='https://t.example/p.png'></p>")
+    doc = payload([_change(1, description_html=html), _change(2, description_html="")],
+                  "hook", NOW)
+    validator.validate(doc)
+    first, second = (c["posting"] for c in doc["changes"])
+    assert first["description_markdown"] == (
+        "**About**\n\n**We** hire @\u200beveryone: [apply](https://jobs.example.com/apply) x")
+    assert first["description_markdown"] == html_to_markdown(html, jsonhook.MARKDOWN_MAX)
+    assert first["description_html"] == html  # the rest of the posting as it was
+    assert second["description_markdown"] == ""
+    assert json.loads(jsonhook.encode(doc)) == doc
+
+
+def test_descriptionmarkdown_is_optional_bounded_and_a_string(validator: Draft202012Validator
+                                                               ) -> None:
+    doc = payload([_change()], "hook", NOW)
+    posting = doc["changes"][0]["posting"]
+    limit = jsonhook.schema()["$defs"]["posting"]["properties"]["description_markdown"][
+        "maxLength"]
+    assert limit == jsonhook.MARKDOWN_MAX
+    del posting["description_markdown"]
+    assert validator.is_valid(doc)  # what a sender before it sent
+    for bad in (None, 1, "x" * (limit + 1)):
+        posting["description_markdown"] = bad
+        assert not validator.is_valid(doc)
+    huge = "<p>" + "word " * 100_000 + "</p>"
+    markdown = payload([_change(description_html=huge)], "hook", NOW)["changes"][0]["posting"][
+        "description_markdown"]
+    assert len(markdown) <= jsonhook.MARKDOWN_MAX and markdown.endswith("word…")
+
+
+def test_each_description_is_converted_once_per_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def counting(html: str, limit: int) -> str:
+        calls.append(html)
+        return html_to_markdown(html, limit)
+
+    monkeypatch.setattr(jsonhook, "html_to_markdown", counting)
+    changes = [_change(i, description_html=f"<p>once {i} {id(calls)}</p>") for i in range(150)]
+    requests = [request(b, "hook", KEY, NOW) for b in batches(changes)]
+    assert len(requests) == 2 and len(calls) == 150 == len(set(calls))
+    for i in range(300):
+        jsonhook.description_markdown(f"<p>more {i} {id(calls)}</p>")
+    assert len(jsonhook._MARKDOWN) <= 2 * jsonhook.MAX_CHANGES  # the memo stays small

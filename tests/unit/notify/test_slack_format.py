@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jobscrape.boards import greenhouse
+from jobscrape.boards.base import BoardRef
 from jobscrape.notify import slack
 from jobscrape.notify.render import units
-from jobscrape.notify.slack import escape_mrkdwn, messages, section_text
+from jobscrape.notify.slack import blocks, escape_mrkdwn, messages, section_text
 from jobscrape.postings import Change, ChangeKind, Posting, Remote, Salary, SalaryPeriod
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "boards"
 
 HOSTILE = "@everyone **x** <!channel>"
 FORMATTING = set("*_~`<>")
@@ -107,3 +113,49 @@ def test_any_text_is_escaped_and_bounded(text: str, limit: int) -> None:
     out = slack.fit(text, limit, escape_mrkdwn)
     assert units(out) <= limit
     assert not FORMATTING & set(out)
+
+
+# ----------------------------------------------------------------------------- description excerpt
+
+
+@pytest.fixture(scope="module")
+def html() -> str:
+    body = (FIXTURES / "greenhouse_jobs_content.json").read_bytes()
+    board = BoardRef(name="acme", type="greenhouse", token="vercel")
+    return greenhouse.parse(body, board, "https://x.test/").postings[0].description_html
+
+
+def test_a_change_with_a_description_has_an_excerpt_section(html: str) -> None:
+    first, excerpt = blocks(_change(description_html=html))
+    assert first == slack.section(_change(description_html=html))
+    assert excerpt["type"] == "section" and excerpt["text"]["type"] == "mrkdwn"
+    assert excerpt["text"]["text"].startswith(
+        "*About Vercel:*\n\nVercel is the agentic infrastructure company, freeing people")
+    assert "**" not in excerpt["text"]["text"]  # Slack's bold, not Markdown's
+    assert len(blocks(_change(kind=ChangeKind.REMOVED, description_html=html))) == 1
+    assert len(blocks(_change(description_html=""))) == 1
+    assert len(blocks(_change(description_html="<img src='https://x.example/i.png'>"))) == 1
+
+
+def test_the_excerpt_is_escaped_linked_and_bounded() -> None:
+    html = ("<p>@here &lt;!channel&gt; *not bold* <b>bold</b> "
+            "<a href='https://ok.example/a?b=1&c=2'>apply</a> "
+            "<a href='javascript:alert(1)'>js</a></p><p>" + "word " * 3000 + "</p>")
+    text = slack.excerpt_text(_change(description_html=html))
+    assert units(text) <= slack.EXCERPT_MAX and text.endswith("word…")
+    assert text.startswith("@\u2060here &lt;!channel&gt; \u2217not bold\u2217 *bold* "
+                           "<https://ok.example/a?b=1&amp;c=2|apply> js\n\nword word")
+    assert "<!channel>" not in text and "javascript" not in text
+
+
+def test_messages_pack_at_most_fifty_blocks(html: str) -> None:
+    changes = [_change(i, description_html=html if i % 3 else "") for i in range(1, 61)]
+    out = messages(changes)
+    for _, msg in out:
+        assert len(msg["blocks"]) <= slack.MAX_BLOCKS
+        assert all(units(b["text"]["text"]) <= slack.SECTION_TEXT_MAX for b in msg["blocks"])
+    assert [len(m["blocks"]) for _, m in out] == [50, 50]  # 40 changes have two blocks
+    assert [c.seq for batch, _ in out for c in batch] == list(range(1, 61))
+    assert out[0][1]["text"].startswith(f"jobscrape: {len(out[0][0])} changes: ")
+    with pytest.raises(ValueError, match="50 blocks"):
+        slack.message([_change(i, description_html=html) for i in range(26)])

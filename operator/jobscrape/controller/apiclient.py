@@ -1,0 +1,184 @@
+"""The operator's asynchronous Kubernetes client: its hot path on the event loop kopf runs.
+
+Every request goes out through kopf's own API session (aiohttp, one connection pool, the
+credentials of the operator's login handler, re-login on 401), so a reconcile costs no thread
+and no blocking call. Chosen by measurement (`bench/client_bench.py`): per request it costs
+about a third of the CPU of the official client on a thread pool, and it adds no import (kopf
+loads aiohttp anyway). kopf's client module is private: the two names used here are pinned by
+tests/unit/controller/test_apiclient.py. The official `kubernetes` package stays the client of
+the runner, the CLI and configuration loading (`jobscrape.kubeclient`).
+
+The verbs the reconciler needs, on the paths of `jobscrape.kubeclient`, with the same errors
+(NotFound, Conflict, NamespaceTerminating, ApiException), a bound on requests in flight, a
+timeout per request, and a count of requests by verb for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from jobscrape.api import contract
+from jobscrape.kubeclient import (
+    ApiException,
+    Conflict,
+    NamespaceTerminating,
+    NotFound,
+    collection_path,
+    is_namespace_terminating,
+    status_message,
+)
+
+Obj = dict[str, Any]
+# (method, path with query, body or None, content type) -> (HTTP status, body)
+Send = Callable[[str, str, bytes | None, str], Awaitable[tuple[int, bytes]]]
+JSON = "application/json"
+MERGE = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+APPLY = "application/apply-patch+yaml"  # JSON is YAML
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def kopf_send() -> Send:
+    """A transport on kopf's API session: it must be called inside kopf's tasks (handlers and
+    what they start), where kopf's credentials vault is in context."""
+    from kopf._cogs.clients import auth, errors  # private: pinned by test_apiclient.py
+
+    @auth.authenticated
+    async def send(method: str, path: str, body: bytes | None, content_type: str, *,
+                   context: auth.APIContext | None = None) -> tuple[int, bytes]:
+        assert context is not None  # injected by kopf
+        try:
+            async with context.session.request(
+                    method, context.server.rstrip("/") + path, data=body,
+                    headers={"Content-Type": content_type, "Accept": JSON}) as resp:
+                raw = await resp.read()
+                if resp.status == 401:  # kopf logs in again and repeats the request
+                    raise errors.APIUnauthorizedError(status_message(raw, resp.reason),
+                                                      status=401, headers={})
+                return resp.status, raw
+        except RuntimeError as e:
+            if context.session.closed:  # credentials replaced under us: log in, repeat
+                raise errors.APISessionClosed("Session is closed.") from e
+            raise
+    return send
+
+
+class AsyncKube:
+    """Asynchronous REST calls on a transport: at most `concurrency` in flight, each bounded by
+    `timeout` seconds; counts requests by verb (`requests`) and writes (`writes`)."""
+
+    def __init__(self, send: Send, field_manager: str = "jobscrape", concurrency: int = 32,
+                 timeout: float = 30.0) -> None:
+        self.send = send
+        self.field_manager = field_manager
+        self.timeout = timeout
+        self.requests: Counter[str] = Counter()
+        self._slots = asyncio.Semaphore(concurrency)
+
+    @property
+    def writes(self) -> int:
+        """Write requests made so far (any outcome)."""
+        return sum(n for verb, n in self.requests.items() if verb in WRITES)
+
+    async def _call(self, method: str, path: str, body: Any = None, content_type: str = JSON
+                    ) -> Obj:
+        payload = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        self.requests[method] += 1
+        async with self._slots:
+            async with asyncio.timeout(self.timeout):
+                status, raw = await self.send(method, path, payload, content_type)
+        if status == 404:
+            raise NotFound(path.split("?")[0])
+        if status == 409:
+            raise Conflict(status_message(raw, "Conflict"))
+        if status == 403 and is_namespace_terminating(raw):
+            raise NamespaceTerminating(status_message(raw, "Forbidden"))
+        if status >= 400:
+            raise ApiException(status=status, reason=status_message(raw, str(status)))
+        data = json.loads(raw) if raw else {}
+        return data if isinstance(data, dict) else {}
+
+    def _path(self, api_version: str, kind: str, namespace: str, name: str = "") -> str:
+        base = collection_path(api_version, kind, namespace)
+        return f"{base}/{name}" if name else base
+
+    async def get(self, api_version: str, kind: str, namespace: str, name: str) -> Obj:
+        """Read one object; NotFound when absent."""
+        return await self._call("GET", self._path(api_version, kind, namespace, name))
+
+    async def list_sources(self, namespaces: tuple[str, ...] = ()) -> list[Obj]:
+        """Every JobSource in these namespaces (all namespaces when empty): one request per
+        namespace, one in all when empty."""
+        if not namespaces:
+            got = await self._call("GET", f"/apis/{contract.API_VERSION}/{contract.PLURAL}")
+            return list(got.get("items") or [])
+        out: list[Obj] = []
+        for ns in namespaces:
+            got = await self._call("GET", self._path(contract.API_VERSION, contract.KIND, ns))
+            out += got.get("items") or []
+        return out
+
+    async def list_pages(self, api_version: str, kind: str, namespaces: tuple[str, ...] = (),
+                         label_selector: str = "", page: int = 500) -> AsyncIterator[list[Obj]]:
+        """Every object of a kind in these namespaces (all when empty) matching the selector,
+        `page` at a time (the API server's limit/continue), so a large list is never held
+        whole."""
+        bases = ([collection_path(api_version, kind, ns) for ns in namespaces] if namespaces
+                 else [collection_path(api_version, kind, "-").replace("/namespaces/-", "")])
+        for base in bases:
+            cont = ""
+            while True:
+                q = [("limit", str(page))]
+                if label_selector:
+                    q.append(("labelSelector", label_selector))
+                if cont:
+                    q.append(("continue", cont))
+                got = await self._call("GET", f"{base}?{urlencode(q)}")
+                items = list(got.get("items") or [])
+                for item in items:  # list items carry no kind
+                    item.setdefault("apiVersion", api_version)
+                    item.setdefault("kind", kind)
+                yield items
+                cont = str((got.get("metadata") or {}).get("continue") or "")
+                if not cont:
+                    break
+
+    async def create(self, obj: Obj) -> Obj:
+        """Create an object (POST: never takes over an existing one); Conflict when it exists."""
+        path = self._path(obj["apiVersion"], obj["kind"], obj["metadata"]["namespace"])
+        return await self._call("POST", f"{path}?fieldManager={quote(self.field_manager)}",
+                                obj)
+
+    async def apply(self, obj: Obj, uid: str | None = None) -> Obj:
+        """Server-side apply under this client's field manager, taking over conflicting fields.
+        With `uid`, only the object of that uid is changed: Conflict when it is gone (apply
+        would otherwise create it), ApiException 422 when another object took its name."""
+        m = obj["metadata"]
+        if uid is not None:
+            obj = {**obj, "metadata": {**m, "uid": uid}}
+        path = self._path(obj["apiVersion"], obj["kind"], m["namespace"], m["name"])
+        return await self._call(
+            "PATCH", f"{path}?fieldManager={quote(self.field_manager)}&force=true", obj, APPLY)
+
+    async def merge_patch(self, api_version: str, kind: str, namespace: str, name: str,
+                          patch: Obj) -> Obj:
+        """JSON-merge-patch an object (include metadata.resourceVersion to guard)."""
+        return await self._call("PATCH", self._path(api_version, kind, namespace, name), patch,
+                                MERGE)
+
+    async def json_patch(self, api_version: str, kind: str, namespace: str, name: str,
+                         ops: list[Obj]) -> Obj:
+        """RFC 6902 JSON patch of an object (use a `test` op to guard)."""
+        return await self._call("PATCH", self._path(api_version, kind, namespace, name), ops,
+                                JSON_PATCH)
+
+    async def merge_patch_status(self, api_version: str, kind: str, namespace: str, name: str,
+                                 patch: Obj) -> Obj:
+        """JSON-merge-patch the status subresource (include metadata.resourceVersion to guard)."""
+        path = self._path(api_version, kind, namespace, name)
+        return await self._call("PATCH", f"{path}/status", patch, MERGE)
