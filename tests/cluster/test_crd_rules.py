@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from jobscrape.api.spec import TOKEN_ALPHABETS
+from jobscrape.api.spec import (
+    COMEET_COMPANY,
+    PATH_SEGMENT,
+    SUBDOMAIN,
+    TOKEN_ALPHABETS,
+    WORKDAY_SITE,
+)
 from jobscrape.api.validate import parse_spec
 
 pytestmark = pytest.mark.cluster
@@ -63,6 +69,8 @@ def test_non_http_urls_are_refused(cluster, crd, namespace, url):
     ("greenhouse", "../../admin", "may contain only letters, digits, '.', '_' and '-'"),
     ("personio", "a/b", "must be a DNS label"),
     ("personio", "x.evil.com", "must be a DNS label"),
+    ("workday", "acme.wd5/../admin", "must be {tenant}.wd{N}/{site}"),
+    ("comeet", "F6.003:tok/../x", "must be {company uid}:{careers token}"),
 ])
 def test_tokens_outside_the_alphabet_are_refused(cluster, crd, namespace, board_type, token,
                                                  allowed):
@@ -72,8 +80,11 @@ def test_tokens_outside_the_alphabet_are_refused(cluster, crd, namespace, board_
 
 
 def test_good_boards_are_accepted(cluster, crd, namespace):
-    boards = [_board(t, token="Acme-Corp" if t in ("recruitee", "personio") else "acme_corp.io")
-              for t in TOKEN_ALPHABETS if t not in ("jsonld", "feed")]
+    good = {SUBDOMAIN: "Acme-Corp", PATH_SEGMENT: "acme_corp.io",
+            WORKDAY_SITE: "acme-corp.wd5/External_Site", COMEET_COMPANY: "F6.003:0a1B2c"}
+    assert set(TOKEN_ALPHABETS.values()) == set(good)  # a good token for every alphabet
+    boards = [_board(t, token=good[a]) for t, a in TOKEN_ALPHABETS.items()
+              if t not in ("jsonld", "feed")]
     boards += [_board("jsonld", url="https://example.com/careers?lang=en#open"),
                _board("feed", token="wwr", url="http://127.0.0.1:8080/feed.xml"),
                _board("greenhouse", token="acme", url="https://mirror.example:8443/v1/x")]
