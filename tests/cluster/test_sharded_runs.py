@@ -202,5 +202,9 @@ def test_a_sharded_run_splits_boards_by_host_and_survives_a_killed_shard(
         assert wait_for(job_counts, timeout=60, what="the Job's completion") == (1, SHARDS)
         assert _open_postings(servers.pg, dsn) == {
             b["name"]: (2 if b["name"].startswith("h0b") else 3) for b in boards}
+        # the killed pod's requests to the slow host are still being answered (to nobody):
+        # let them end, so that the server stops at once
+        wait_for(lambda: servers.boards[0].in_flight == 0, timeout=SLOW + 30,
+                 what="the slow host's last answers")
     finally:
         processes.stop(op.proc)
