@@ -4,7 +4,10 @@ imported as `boardkit`: tests/ is on the path, as for `waiting`)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+from hypothesis import HealthCheck, settings
 
 from jobscrape.boards.base import BoardRef
 
@@ -61,3 +64,10 @@ EXPECTED = {
     "teamtailor": 3, "breezy": 4, "rippling": 2, "gem": 2, "pinpoint": 2, "comeet": 1,
     "arbeitnow": 100, "themuse": 20, "hackernews": 234,
 }
+
+
+#: Hypothesis settings of the parsers' fuzz tests: JOBSCRAPE_FUZZ_EXAMPLES examples per test
+#: (60 by default, for a suite that stays fast; raise it to fuzz deeper)
+FUZZ = settings(max_examples=int(os.environ.get("JOBSCRAPE_FUZZ_EXAMPLES", "60")),
+                deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                      HealthCheck.function_scoped_fixture])

@@ -190,7 +190,13 @@ def test_a_sharded_run_splits_boards_by_host_and_survives_a_killed_shard(
         assert {b["state"] for b in st["boards"]} == {"OK"}, st["boards"]
         assert st["lastRun"]["result"] == "Succeeded"
         assert st["lastRun"]["created"] == (HOSTS - 1) * PER_HOST  # a third on all but host 0
-        pods = _pods(cluster, namespace, job_name)  # the killed pod is gone, replaced
+        # the killed pod is gone (once the Job controller has counted it and dropped its
+        # tracking finalizer), replaced
+        def replaced() -> list[client.V1Pod] | None:
+            pods = _pods(cluster, namespace, job_name)
+            names = {p.metadata.name for p in pods}
+            return pods if victim.metadata.name not in names else None
+        pods = wait_for(replaced, timeout=60, what="the killed pod's removal")
         assert sorted(_index(p) for p in pods) == list(range(SHARDS))
         again = next(p for p in pods if _index(p) == slow)
         assert again.metadata.name != victim.metadata.name

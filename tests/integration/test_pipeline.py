@@ -63,6 +63,48 @@ async def test_diffs_across_runs(tmp_path):
         assert (await run_once("s", refs, store, OPTS)).diff.counts == (0, 0, 0)
 
 
+def _stored_as(db: Path, recipe: str) -> None:
+    """Make every stored posting differ from what the parser reads now, as if it had been
+    stored under `recipe` (filters fingerprint / parser version) by other code."""
+    import sqlite3
+
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE postings SET content_hash = 'stored-by-other-code'")
+        c.execute("UPDATE boards SET filters_fp = ?", (recipe,))
+
+
+def _rewritten(db: Path) -> bool:
+    import sqlite3
+
+    with sqlite3.connect(db) as c:
+        return c.execute("SELECT count(*) FROM postings WHERE content_hash = "
+                         "'stored-by-other-code'").fetchone() == (0,)
+
+
+async def test_a_new_parser_version_rereads_the_board_without_reporting_updates(
+        boards, tmp_path, monkeypatch):
+    from jobscrape.boards import greenhouse
+    from jobscrape.runner.pipeline import filters_fingerprint
+
+    db, refs, version = tmp_path / "s.db", [_gh(boards, "vercel")], greenhouse.PARSER_VERSION
+    store = open_store(db)
+    store.migrate()
+    assert (await run_once("s", refs, store, OPTS)).diff.counts == (2, 0, 0)
+    # other filters, same parser: the board is read anew, and what differs is an update
+    _stored_as(db, f"other-filters/{version}")
+    assert (await run_once("s", refs, store, OPTS)).diff.counts == (0, 2, 0)
+    # an older parser (and one from before versions were kept): read anew, stored quietly
+    for older in (f"{filters_fingerprint(None)}/{version - 1}", filters_fingerprint(None)):
+        _stored_as(db, older)
+        upgraded = await run_once("s", refs, store, OPTS)
+        assert upgraded.diff.counts == (0, 0, 0) and upgraded.summary.boards[0].state == "OK"
+        assert _rewritten(db)
+    # a newer version, with a real change in the same run: the removal is still reported
+    monkeypatch.setattr(greenhouse, "PARSER_VERSION", version + 1)
+    monkeypatch.setitem(boards.edits, "vercel", lambda doc: doc["jobs"].pop())
+    assert (await run_once("s", refs, store, OPTS)).diff.counts == (0, 0, 1)
+
+
 async def test_filters_apply_before_storing(boards, tmp_path):
     from jobscrape.api.spec import Filters
 

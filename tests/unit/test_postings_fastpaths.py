@@ -60,7 +60,12 @@ def test_fixture_hashes_are_those_earlier_versions_stored(adapter: object, fixtu
     board = BoardRef(name="acme", type=adapter.TYPE, token="acme")  # type: ignore[attr-defined]
     page = adapter.parse(  # type: ignore[attr-defined]
         (FIXTURES / fixture).read_bytes(), board, adapter.first_url(board))  # type: ignore[attr-defined]
-    assert {p.source_id: p.content_hash for p in page.postings} == PINNED[(adapter, fixture)]
+    # parser version 2 of lever and ashby fills the company from the token: without it, the
+    # postings hash as version 1 stored them (the hash itself did not change)
+    hashes = {p.source_id: (with_hash(replace(p, company=None)).content_hash
+                            if adapter in (lever, ashby) else p.content_hash)
+              for p in page.postings}
+    assert hashes == PINNED[(adapter, fixture)]
 
 
 def _posting(**kw: object) -> Posting:

@@ -5,7 +5,8 @@ skipped. `isRemote` and `workplaceType` may disagree; `workplaceType` ("Remote",
 "OnSite") wins when present, since it is the finer field (a hybrid job may carry
 isRemote=true). Pay comes from the first `compensation.summaryComponents` entry of type
 "Salary"; its interval reads like "1 YEAR". A board.url override replaces the endpoint;
-`includeCompensation=true` is added when it is missing.
+`includeCompensation=true` is added when it is missing. Ashby names no company: the company
+is the job board's name (the token).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from jobscrape.boards.normalise import (
 from jobscrape.postings import Posting, Salary
 
 TYPE = "ashby"
+#: 2: the company is the board name (see boards.base.parser_version)
+PARSER_VERSION = 2
 
 
 def first_url(board: BoardRef) -> str:
@@ -67,6 +70,7 @@ def _posting(job: Mapping[str, Any], board: BoardRef) -> Posting | None:
         board, TYPE, require_str(job, "id"), require_str(job, "title"),
         url=as_str(job.get("jobUrl")),
         apply_url=as_str(job.get("applyUrl")),
+        company=board.token or None,
         department=as_str(job.get("department")) or as_str(job.get("team")),
         locations=unique([job.get("location"), *secondary]),
         remote=remote,

@@ -4,7 +4,8 @@ The token is the company's subdomain (a DNS label). The list holds the whole boa
 `result[]` of `{id, jobOpeningName, departmentLabel, employmentStatusLabel, employmentType,
 location{city,state}, atsLocation{country,state,province,city}, isRemote, locationType}`;
 usually only one of location/atsLocation is filled. Titles and cities may end in spaces. No URL
-is given: the job page is `https://{company}.bamboohr.com/careers/{id}`, built from the token.
+is given: the job page is `https://{company}.bamboohr.com/careers/{id}`, built from the token,
+which is also the company (BambooHR names none).
 A board.url override replaces the list endpoint.
 
 Remote only where the meaning is known: isRemote=true comes with locationType "1", so either
@@ -48,6 +49,8 @@ from jobscrape.boards.normalise import (
 from jobscrape.postings import Posting, Remote, Salary, SalaryPeriod, safe_url
 
 TYPE = "bamboohr"
+#: 2: the company is the subdomain (see boards.base.parser_version)
+PARSER_VERSION = 2
 _ID = re.compile(r"[A-Za-z0-9_-]+")  # what a posting id may be to go into a URL path
 
 # --- compensation: one amount or one range, a currency and a period at most
@@ -105,6 +108,7 @@ def _posting(item: Mapping[str, Any], board: BoardRef) -> Posting:
     return build_posting(
         board, TYPE, posting_id, require_str(item, "jobOpeningName"),
         url=_job_page(board, posting_id),
+        company=board.token or None,
         department=as_str(item.get("departmentLabel")),
         locations=locations,
         remote=_remote(item),

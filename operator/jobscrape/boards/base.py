@@ -110,6 +110,13 @@ class DetailAdapter(Adapter, Protocol):
         ...
 
 
+def parser_version(adapter: Adapter) -> int:
+    """The adapter's PARSER_VERSION (1 unless it sets one). An adapter raises it whenever it
+    reads an unchanged board differently (a field added or read better), so that the store
+    rewrites what it holds without reporting every posting as updated."""
+    return int(getattr(adapter, "PARSER_VERSION", 1))
+
+
 def first_request(adapter: Adapter, board: BoardRef) -> Request:
     """The board's first request: the adapter's own, else a GET of its first URL."""
     hook = getattr(adapter, "first_request", None)

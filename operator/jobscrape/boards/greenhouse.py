@@ -1,7 +1,8 @@
 """Greenhouse Job Board API: `GET boards-api.greenhouse.io/v1/boards/{token}/jobs?content=true`.
 
 One page holds every job. `content` is entity-escaped HTML: it is unescaped once, then
-sanitised. `pay_input_ranges` (when present) are in cents, without a pay period. The list has
+sanitised. `pay_input_ranges` (when present) are in cents; the pay period is the one their
+`title` and `blurb` name ("Annual base salary", "... per hour"), else unknown. The list has
 no remote flag, so remote is guessed from the location names ("Remote", "Hybrid - London").
 A board.url override replaces the endpoint; `content=true` is added when it is missing.
 """
@@ -24,15 +25,18 @@ from jobscrape.boards.normalise import (
     make_salary,
     map_items,
     parse_datetime,
+    period_in_text,
     remote_from_text,
     require_list,
     require_str,
     unescape_once,
     unique,
 )
-from jobscrape.postings import Posting, Salary, SalaryPeriod
+from jobscrape.postings import Posting, Salary
 
 TYPE = "greenhouse"
+#: 2: pay periods read from the ranges' labels (see boards.base.parser_version)
+PARSER_VERSION = 2
 
 
 def first_url(board: BoardRef) -> str:
@@ -78,22 +82,23 @@ def _posting(job: Mapping[str, Any], board: BoardRef) -> Posting:
 
 
 def _salary(ranges: object) -> Salary | None:
-    """The widest span of the pay ranges that share the first range's currency (cents → units)."""
-    parsed = [
-        (r.get("currency_type"), r.get("min_cents"), r.get("max_cents"))
+    """The widest span of the pay ranges that share the first range's currency and pay
+    period (cents → units; an hourly range never widens an annual one)."""
+    salaries = [
+        make_salary(r.get("min_cents"), r.get("max_cents"), r.get("currency_type"),
+                    period_in_text(r.get("title"), r.get("blurb")), scale=100)
         for r in map(as_dict, as_list(ranges))
     ]
-    salaries = [make_salary(lo, hi, cur, SalaryPeriod.UNKNOWN, scale=100) for cur, lo, hi in parsed]
     salaries = [s for s in salaries if s is not None]
     if not salaries:
         return None
     first = salaries[0]
-    same = [s for s in salaries if s.currency == first.currency]
+    same = [s for s in salaries if (s.currency, s.period) == (first.currency, first.period)]
     lows = [s.min for s in same if s.min is not None]
     highs = [s.max for s in same if s.max is not None]
     return Salary(
         min=min(lows) if lows else None,
         max=max(highs) if highs else None,
         currency=first.currency,
-        period=SalaryPeriod.UNKNOWN,
+        period=first.period,
     )

@@ -8,7 +8,8 @@ endpoint, and the mode/skip/limit parameters it lacks are added. The token stays
 
 The description is Lever's `description`, then each of `lists` as a heading and list, then
 `additional`. `createdAt` is epoch milliseconds. `workplaceType` gives remote ("hybrid" counts
-as not remote). `salaryRange.interval` is e.g. "per-year-salary".
+as not remote). `salaryRange.interval` is e.g. "per-year-salary". Lever names no company: the
+company is the site name (the token).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from jobscrape.boards.normalise import (
 from jobscrape.postings import Posting
 
 TYPE = "lever"
+#: 2: the company is the site name (see boards.base.parser_version)
+PARSER_VERSION = 2
 PAGE_SIZE = 100
 
 
@@ -81,6 +84,7 @@ def _posting(item: Mapping[str, Any], board: BoardRef) -> Posting:
         board, TYPE, require_str(item, "id"), require_str(item, "text"),
         url=as_str(item.get("hostedUrl")),
         apply_url=as_str(item.get("applyUrl")),
+        company=board.token or None,
         department=as_str(categories.get("department")) or as_str(categories.get("team")),
         locations=locations,
         remote=remote,

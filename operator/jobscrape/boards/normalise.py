@@ -477,6 +477,14 @@ def salary_period(value: object) -> SalaryPeriod:
     return _PERIOD_WORDS.get(words[0], SalaryPeriod.UNKNOWN)
 
 
+def period_in_text(*texts: object) -> SalaryPeriod:
+    """The one pay period that labels and text name anywhere ("US Base Salary (Annual)",
+    "Hourly pay range", "<p>... per hour</p>"); UNKNOWN when they name none or several."""
+    found = {_PERIOD_WORDS[w] for t in texts if isinstance(t, str)
+             for w in re.split(r"[^a-z]+", t.lower()[:2000]) if w in _PERIOD_WORDS}
+    return found.pop() if len(found) == 1 else SalaryPeriod.UNKNOWN
+
+
 def make_salary(
     low: object, high: object, currency: object, period: SalaryPeriod, *, scale: float = 1.0
 ) -> Salary | None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobscrape.boards import get_adapter
-from jobscrape.boards.base import BoardRef
+from jobscrape.boards.base import BoardRef, parser_version
 from jobscrape.filters import compile_filters
 from jobscrape.runner.fetch import BoardFetch, FetchOptions, Validators, fetch_boards
 from jobscrape.runner.report import BoardRun, RunSummary
@@ -55,6 +55,20 @@ def filters_fingerprint(filters: Any) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+def board_recipe(filters_fp: str, board_type: str) -> str:
+    """How a board's stored postings were made: the filters' fingerprint and the version of
+    its type's parser ("<fingerprint>/<version>"), kept with its validators."""
+    return f"{filters_fp}/{parser_version(get_adapter(board_type))}"
+
+
+def same_reading(stored: str | None, recipe: str) -> bool:
+    """Whether postings stored under the `stored` recipe were read by the parser version of
+    `recipe` (recipes from before versions were recorded count as version 1)."""
+    if stored is None:
+        return True
+    return (stored.partition("/")[2] or "1") == recipe.partition("/")[2]
+
+
 async def run_once(
     source: str,
     boards: list[BoardRef],
@@ -78,10 +92,12 @@ async def run_once(
         run_id = uuid.uuid4().hex
         stored = store.validators(source)
         fp = filters_fingerprint(filters)
+        recipes = {b.name: board_recipe(fp, b.type) for b in boards}
         by_url: dict[str, Validators] = {}
         for b in boards:
             v = stored.get(b.name)
-            if v is not None and v.filters == fp:  # other filters: fetch and filter anew
+            # other filters or another parser version: fetch and read anew
+            if v is not None and v.filters == recipes[b.name]:
                 # a bad token or URL: the fetch reports it, for that board alone
                 with contextlib.suppress(ValueError):
                     by_url[get_adapter(b.type).first_url(b)] = v
@@ -91,11 +107,13 @@ async def run_once(
         outcomes = []
         for f in fetches:
             postings = [p for p in f.postings if keep(p, now)]
+            recipe, before = recipes[f.board.name], stored.get(f.board.name)
             outcomes.append(BoardOutcome(
                 board=f.board.name, board_type=f.board.type, complete=f.ok,
                 not_modified=f.not_modified, postings=postings, state=f.state,
                 http_status=f.http_status, message=f.message,
-                validators=replace(f.validators, filters=fp) if f.validators else None))
+                validators=replace(f.validators, filters=recipe) if f.validators else None,
+                report_updates=same_reading(before.filters if before else None, recipe)))
         diff = store.apply_run(source, run_id, outcomes, now, targets=targets)
         counts = store.board_counts(source)
         finished = clock()

@@ -90,6 +90,7 @@ class BoardOutcome:
     http_status: int | None = None
     message: str = ""
     validators: Validators | None = None
+    report_updates: bool = True  # False: a new parser version read it; rewrite quietly
 
 
 @dataclass

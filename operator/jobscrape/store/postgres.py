@@ -20,6 +20,7 @@ from jobscrape.postings import ChangeKind, Posting
 from jobscrape.store import rows
 from jobscrape.store.base import BoardOutcome, RunDiff, RunRecord, StoreError, StoreLocked, Target
 from jobscrape.store.pgconnect import USAGE_ERRORS, Dsn, connect, lock_key, reason
+from jobscrape.store.pglock import LockSession
 from jobscrape.store.postgres_migrations import LATEST, MIGRATIONS, SCHEMA_TABLE
 from jobscrape.store.postgres_outbox import PgOutbox
 
@@ -27,6 +28,10 @@ Cursor = psycopg.Cursor[tuple[Any, ...]]
 MIGRATION_LOCK = lock_key("migrate")
 MIGRATION_TIMEOUT = "10min"  # statement timeout inside a migration (index builds)
 SHARD_RECORDS_KEPT = timedelta(days=7)  # the shards' records of a sharded run
+#: seconds after which an unused connection is replaced rather than used: below the idle
+#: time after which the server probes a session (pgconnect.SERVER_KEEPALIVES) and drops it
+#: when the probes go unanswered
+IDLE_RECONNECT = 8.0
 
 
 class PostgresStore(PgOutbox):
@@ -36,7 +41,8 @@ class PostgresStore(PgOutbox):
     def __init__(self, dsn: str) -> None:
         self._dsn = Dsn.parse(dsn)
         self._conn = connect(self._dsn)
-        self._held = 0  # run locks held on this connection
+        self._locks: list[LockSession] = []  # run locks held, each on a session of its own
+        self._used = time.monotonic()  # when the connection was last handed out
 
     @property
     def where(self) -> str:
@@ -44,15 +50,20 @@ class PostgresStore(PgOutbox):
         return self._dsn.where
 
     def _db(self) -> psycopg.Connection[tuple[Any, ...]]:
-        """The connection; a dead one (server restarted since the last call) is replaced,
-        unless a run lock was held on it: that lock is gone with it, so the run must stop."""
-        if not _alive(self._conn):
-            if self._held:
-                raise StoreError(f"lost the connection to PostgreSQL at {self.where} while "
-                                 "holding the run lock")
+        """The connection; a dead one (server restarted since the last call) is replaced, and
+        so is one idle for IDLE_RECONNECT seconds (a run fetching for minutes never uses a
+        session the server has started to probe). StoreError when a run lock held meanwhile
+        was lost with its session: another run may hold it now, so this run must stop."""
+        if any(not held.alive() for held in self._locks):
+            raise StoreError(f"lost the connection to PostgreSQL at {self.where} while "
+                             "holding the run lock")
+        now, conn = time.monotonic(), self._conn
+        idle = conn.info.transaction_status == pq.TransactionStatus.IDLE
+        if not _alive(conn) or (idle and now - self._used > IDLE_RECONNECT):
             with contextlib.suppress(psycopg.Error):
-                self._conn.close()
+                conn.close()
             self._conn = connect(self._dsn)
+        self._used = now
         return self._conn
 
     @contextlib.contextmanager
@@ -119,24 +130,30 @@ class PostgresStore(PgOutbox):
     @contextlib.contextmanager
     def lock(self, source: str, timeout: float = 30.0) -> Iterator[None]:
         """A session advisory lock on the source (by a stable 64-bit hash of its name),
-        polled until `timeout`; the server drops it if this process dies."""
+        polled until `timeout`, on a session of its own that a LockSession keeps busy; the
+        server drops it if this process dies (see pgconnect.SERVER_KEEPALIVES)."""
         key = lock_key("source:" + source)
         with self._errors():
-            conn = self._db()
-            deadline = time.monotonic() + timeout
-            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
-                if time.monotonic() >= deadline:
-                    raise StoreLocked(f"another run holds the lock of {source} in PostgreSQL "
-                                      f"at {self.where} (waited {timeout:g}s)")
-                time.sleep(0.2)
-        self._held += 1
+            conn = connect(self._dsn)
+        try:
+            with self._errors():
+                deadline = time.monotonic() + timeout
+                while not conn.execute("SELECT pg_try_advisory_lock(%s)",
+                                       (key,)).fetchone()[0]:  # type: ignore[index]
+                    if time.monotonic() >= deadline:
+                        raise StoreLocked(f"another run holds the lock of {source} in "
+                                          f"PostgreSQL at {self.where} (waited {timeout:g}s)")
+                    time.sleep(0.2)
+        except BaseException:
+            conn.close()
+            raise
+        held = LockSession(conn)
+        self._locks.append(held)
         try:
             yield
         finally:
-            self._held -= 1
-            if not conn.broken and not conn.closed:
-                with contextlib.suppress(psycopg.Error):
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            self._locks.remove(held)
+            held.close()  # the session ends: the lock is released with it
 
     # --- reads -----------------------------------------------------------------------------
     def validators(self, source: str) -> dict[str, Validators]:
@@ -229,7 +246,7 @@ class PostgresStore(PgOutbox):
             "WHERE source = %s AND (board = %s OR id = ANY(%s::text[]))",
             (source, o.board, [p.id for p in o.postings])).fetchall()
         known = {pid: (h, closed) for pid, h, closed, _ in found}
-        d = rows.diff_board(known, o.postings)
+        d = rows.diff_board(known, o.postings, o.report_updates)
         moved = rows.moved_unchanged(o, d, {pid: b for pid, _, _, b in found})
         _copy(cur, "postings", ("source", "id", "board", "board_type", "title", "content_hash",
                                 "data", "first_seen", "last_seen"),
@@ -347,7 +364,9 @@ class PostgresStore(PgOutbox):
             return [r for (r,) in found] if len(found) == shards else None
 
     def close(self) -> None:
-        """Close the connection (releasing any lock still held)."""
+        """Close the connection and the sessions of the locks still held (releasing them)."""
+        for held in self._locks:
+            held.close()
         self._conn.close()
 
 

@@ -56,10 +56,13 @@ class BoardDiff:
     changes: list[Changed] = field(default_factory=list)  # created and updated, listing order
 
 
-def diff_board(known: Mapping[str, tuple[str, bool]], postings: Iterable[Posting]) -> BoardDiff:
+def diff_board(known: Mapping[str, tuple[str, bool]], postings: Iterable[Posting],
+               report_updates: bool = True) -> BoardDiff:
     """Compare a complete board's postings with what is stored for it (`known`: id ->
     (content_hash, closed)). A posting listed twice counts once; one that reappears after it
-    was closed is created again; open ones missing from the board are gone."""
+    was closed is created again; open ones missing from the board are gone. Without
+    `report_updates` (a new parser version read the board), changed postings are rewritten
+    but are not changes: the board did not change, its reading did."""
     d = BoardDiff()
     seen: set[str] = set()
     for p in postings:
@@ -77,6 +80,8 @@ def diff_board(known: Mapping[str, tuple[str, bool]], postings: Iterable[Posting
             c = Changed(ChangeKind.CREATED if old[1] else ChangeKind.UPDATED, p,
                         posting_json(p))
             d.rewrites.append(c)
+            if c.kind is ChangeKind.UPDATED and not report_updates:
+                continue
         d.changes.append(c)
     d.gone = sorted(pid for pid, (_, closed) in known.items() if not closed and pid not in seen)
     return d

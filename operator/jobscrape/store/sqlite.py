@@ -230,7 +230,7 @@ class SqliteStore(SqliteOutbox):
             "source = ? AND id IN (SELECT value FROM json_each(?))",
             (source, o.board, source, _json_list([p.id for p in o.postings]))).fetchall()
         known = {pid: (h, closed is not None) for pid, h, closed, _ in found}
-        d = rows.diff_board(known, o.postings)
+        d = rows.diff_board(known, o.postings, o.report_updates)
         moved = rows.moved_unchanged(o, d, {pid: b for pid, _, _, b in found})
         db.executemany(
             "INSERT INTO postings (source, id, board, board_type, title, content_hash, data, "

@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobscrape.boards import arbeitnow
 from jobscrape.boards.base import BoardRef, Page, ParseError
 from jobscrape.postings import EmploymentType, Remote, content_hash
+
+from boardkit import FUZZ
 
 FULL = "arbeitnow_api_page1_full.json"  # 2024, 100 jobs
 TRIMMED = "arbeitnow_api_trimmed_jobscraper.json"  # 2026, 3 real jobs + 1 synthetic broken one
@@ -176,7 +178,7 @@ def test_truncated_body_is_parse_error(fixture_bytes, cut: int) -> None:
 
 # ----------------------------------------------------------------------------- fuzz
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = FUZZ
 KEYS = st.sampled_from(["slug", "title", "company_name", "description", "remote", "url", "tags",
                         "job_types", "location", "created_at", "links", "next"]) | st.text(
     max_size=4)

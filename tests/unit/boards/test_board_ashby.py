@@ -36,7 +36,7 @@ def test_fixture_first_job_field_by_field(fixture_bytes) -> None:
     assert p.apply_url == (
         "https://jobs.ashbyhq.com/linear/d3bc1ced-3ce4-4086-a050-555055dbb1ff/application"
     )
-    assert p.company is None
+    assert p.company == "linear"  # Ashby names none: the board (token)
     assert p.department == "Product"
     assert p.locations == ("Europe",)
     assert p.remote is Remote.TRUE

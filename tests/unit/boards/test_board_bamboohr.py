@@ -5,12 +5,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobscrape.boards import bamboohr
 from jobscrape.boards.base import BoardRef, Page, ParseError
 from jobscrape.postings import EmploymentType, Posting, Remote, Salary, SalaryPeriod, content_hash
+
+from boardkit import FUZZ
 
 LIST = "bamboohr_list_collectivemeasures.json"
 DETAIL = "bamboohr_detail_collectivemeasures_trimmed.json"  # the detail of posting 214
@@ -77,7 +79,7 @@ def test_fixture_first_posting_field_by_field(fixture_bytes) -> None:
     assert p.title == "Future Interest Application"
     assert p.url == "https://collectivemeasures.bamboohr.com/careers/214"
     assert p.apply_url is None
-    assert p.company is None
+    assert p.company == "collectivemeasures"  # the subdomain (token)
     assert p.department is None  # departmentLabel null
     assert p.locations == ("Minneapolis, Minnesota",)
     assert p.remote is Remote.UNKNOWN  # locationType "2": meaning unverified
@@ -148,7 +150,7 @@ def test_detail_field_by_field(fixture_bytes) -> None:
     assert p.title == "Future Interest Application"
     assert p.url == "https://collectivemeasures.bamboohr.com/careers/214"
     assert p.apply_url is None
-    assert p.company is None
+    assert p.company == "collectivemeasures"  # the subdomain (token)
     assert p.department is None
     assert p.locations == ("Minneapolis, Minnesota",)  # the list's: reads the same either way
     assert p.remote is Remote.UNKNOWN
@@ -271,9 +273,7 @@ def test_a_broken_item_is_skipped_and_counted(fixture_json) -> None:
 
 # ----------------------------------------------------------------------------- fuzz
 
-SETTINGS = settings(max_examples=200, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow,
-                                           HealthCheck.function_scoped_fixture])
+SETTINGS = FUZZ
 KEYS = st.sampled_from([
     "meta", "totalCount", "result", "id", "jobOpeningName", "departmentLabel",
     "employmentStatusLabel", "employmentType", "location", "atsLocation", "city", "state",

@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobscrape.boards import breezy
 from jobscrape.boards.base import BoardRef, Page, ParseError
 from jobscrape.postings import EmploymentType, Remote, Salary, SalaryPeriod, content_hash
+
+from boardkit import FUZZ
 
 FIXTURE = "breezy_json_gacc.json"
 TOKEN = "german-american-chambers-of-commerce"
@@ -240,7 +242,7 @@ def test_malformed_bodies(body: bytes, message: str) -> None:
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "boards"
 REQUIRED = ("id", "name")
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = FUZZ
 SCALARS = (
     st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats()
     | st.text(max_size=12)

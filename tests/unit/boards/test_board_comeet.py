@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobscrape.boards import comeet
 from jobscrape.boards.base import BoardRef, Page, ParseError
 from jobscrape.postings import EmploymentType, Remote, content_hash
+
+from boardkit import FUZZ
 
 FIXTURE = "comeet_positions_wiliot_trimmed.json"
 UID = "F6.003"
@@ -211,7 +213,7 @@ def test_truncated_body_is_parse_error(fixture_bytes, cut: int) -> None:
 
 # ----------------------------------------------------------------------------- fuzz
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = FUZZ
 SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
            | st.floats() | st.text(max_size=12)
            | st.sampled_from(["Remote", "Hybrid", "18.767", "C5.402", "<p>x", "Full-time"]))

@@ -7,19 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobscrape.boards import BOARD_TYPES, get_adapter
 from jobscrape.boards.base import BoardRef, Page, ParseError
 
-from boardkit import FIXTURE_FILES, board_of
+from boardkit import FIXTURE_FILES, FUZZ, board_of
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "boards"
 JSON_TYPES = ("greenhouse", "lever", "ashby", "workable", "smartrecruiters", "recruitee")
-SETTINGS = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = FUZZ
 
 
 def _board(kind: str) -> BoardRef:

@@ -7,7 +7,7 @@ import pytest
 
 from jobscrape.boards import greenhouse
 from jobscrape.boards.base import BoardRef, ParseError
-from jobscrape.postings import EmploymentType, Remote, Salary, content_hash
+from jobscrape.postings import EmploymentType, Remote, Salary, SalaryPeriod, content_hash
 
 FIXTURE = "greenhouse_jobs_content.json"
 BOARD = BoardRef(name="vercel-board", type="greenhouse", token="vercel")
@@ -153,3 +153,33 @@ def test_truncated_body_is_parse_error(fixture_bytes, cut: int) -> None:
 def test_malformed_bodies(body: bytes, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         greenhouse.parse(body, BOARD, URL)
+
+
+@pytest.mark.parametrize(("labels", "period"), [
+    ({"title": "Annual Base Salary"}, SalaryPeriod.YEAR),
+    ({"title": "US Pay Range", "blurb": "<p>The hourly pay for this role is</p>"},
+     SalaryPeriod.HOUR),
+    ({"title": "Salary Range (Monthly)"}, SalaryPeriod.MONTH),
+    ({"title": "California Pay Range"}, SalaryPeriod.UNKNOWN),  # no period named
+    ({"title": "Hourly or annual, by location"}, SalaryPeriod.UNKNOWN),  # two: not a guess
+])
+def test_pay_period_from_the_range_labels(fixture_json, labels, period) -> None:
+    doc = fixture_json(FIXTURE)
+    doc["jobs"][0]["pay_input_ranges"] = [
+        {"min_cents": 4000, "max_cents": 6000, "currency_type": "USD", **labels}]
+    p = greenhouse.parse(json.dumps(doc).encode(), BOARD, URL).postings[0]
+    assert p.salary == Salary(min=40.0, max=60.0, currency="USD", period=period)
+
+
+def test_ranges_of_another_period_do_not_widen_the_first(fixture_json) -> None:
+    doc = fixture_json(FIXTURE)
+    doc["jobs"][0]["pay_input_ranges"] = [
+        {"min_cents": 14000000, "max_cents": 18000000, "currency_type": "USD",
+         "title": "Annual salary, New York"},
+        {"min_cents": 12000000, "max_cents": 19000000, "currency_type": "USD",
+         "title": "Annual salary, elsewhere"},
+        {"min_cents": 5000, "max_cents": 9000, "currency_type": "USD",
+         "title": "Hourly (contract)"},
+    ]
+    p = greenhouse.parse(json.dumps(doc).encode(), BOARD, URL).postings[0]
+    assert p.salary == Salary(min=120000.0, max=190000.0, currency="USD", period=SalaryPeriod.YEAR)

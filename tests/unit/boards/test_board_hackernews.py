@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobscrape.boards import hackernews
 from jobscrape.boards.base import BoardRef, Page, ParseError
 from jobscrape.postings import EmploymentType, Remote, Salary, SalaryPeriod, content_hash
+
+from boardkit import FUZZ
 
 STORIES = "hn_algolia_search_stories_whoishiring.json"  # 12 "Who is hiring?" stories
 COMMENTS = "hn_algolia_search_comments_story47975571_may2026.json"  # 555 hits, 335 top level
@@ -344,7 +346,7 @@ def test_the_first_line_ends_at_the_first_paragraph_or_break() -> None:
 
 # ----------------------------------------------------------------------------- fuzz
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = FUZZ
 LINE_PARTS = st.sampled_from([
     "Acme", " | ", "|", "Senior Engineer", "REMOTE (US)", "ONSITE", "Full-time", "$150k-$200k",
     "€80-100k", "(", ")", "<p>", "<a href=\"https://x.test/\">x</a>", "&amp;", "k", "1,000",

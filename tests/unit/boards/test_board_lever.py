@@ -41,7 +41,7 @@ def test_fixture_first_posting_field_by_field(fixture_bytes) -> None:
     assert p.apply_url == (
         "https://jobs.lever.co/spotify/2193db3f-77c5-43b8-b030-8f92c9882bf1/apply"
     )
-    assert p.company is None
+    assert p.company == "spotify"  # Lever names none: the site (token)
     assert p.department == "Engineering"
     assert p.locations == ("London", "Stockholm")
     assert p.remote is Remote.FALSE  # workplaceType "hybrid"

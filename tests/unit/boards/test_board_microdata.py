@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobscrape.boards import jsonld, microdata
 from jobscrape.boards.base import BoardRef, Page, ParseError
 from jobscrape.postings import EmploymentType, Remote, Salary, SalaryPeriod, content_hash
+
+from boardkit import FUZZ
 
 FIXTURE = "microdata_jobposting_successfactors_dte.html"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "boards"
@@ -435,9 +437,7 @@ def test_helper_module_is_no_board_type() -> None:
 
 # ----------------------------------------------------------------------------- fuzzing
 
-SETTINGS = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = FUZZ
 FUZZ_BOARD = BoardRef(name="fuzz", type="jsonld", token="acme", url="https://boards.test/page")
 
 
@@ -550,7 +550,7 @@ MUTATED: dict[str, Callable[[bytes], bytes]] = {"microdata": lambda b: b, "rdfa"
 
 @pytest.mark.parametrize("kind", MUTATED)
 @given(data=st.data())
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@FUZZ
 def test_damaged_fixture(kind: str, data: st.DataObject) -> None:
     body = MUTATED[kind](FIXTURE_BODY)
     for _ in range(data.draw(st.integers(1, 3))):

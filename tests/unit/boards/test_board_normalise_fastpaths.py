@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobscrape.boards import ashby, greenhouse, lever
@@ -23,9 +23,10 @@ from jobscrape.boards import normalise as n
 from jobscrape.boards.base import BoardRef, Page, ParseError
 from jobscrape.postings import clean_line, clean_text, content_hash, safe_url
 
+from boardkit import FUZZ
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "boards"
-SETTINGS = settings(max_examples=300, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = FUZZ
 
 # ----------------------------------------------------------------------------- load_json
 

@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobscrape.boards import rippling
 from jobscrape.boards.base import BoardRef, Page, ParseError
 from jobscrape.postings import EmploymentType, Remote, content_hash
+
+from boardkit import FUZZ
 
 V1 = "rippling_v1_jobs_rippling_trimmed.json"
 V2 = "rippling_v2_jobs_rippling_trimmed.json"
@@ -271,7 +273,7 @@ def test_empty_boards() -> None:
 # ----------------------------------------------------------------------------- fuzz
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "boards"
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = FUZZ
 SCALARS = (
     st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats()
     | st.text(max_size=12)

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobscrape.boards import teamtailor
 from jobscrape.boards.base import BoardRef, Page, ParseError
 from jobscrape.postings import EmploymentType, Remote, content_hash
+
+from boardkit import FUZZ
 
 RSS = "teamtailor_rss_ferd.xml"
 JSON_FEED = "teamtailor_jobsjson_teamtailor_trimmed.json"
@@ -293,7 +295,7 @@ def test_json_malformed_bodies(body: bytes, message: str) -> None:
 # ----------------------------------------------------------------------------- fuzz
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "boards"
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = FUZZ
 SCALARS = (
     st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats()
     | st.text(max_size=12)

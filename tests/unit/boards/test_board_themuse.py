@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobscrape.boards import themuse
 from jobscrape.boards.base import BoardRef, Page, ParseError
 from jobscrape.postings import EmploymentType, Remote, content_hash
+
+from boardkit import FUZZ
 
 FIXTURE = "themuse_jobs_page0_20240317.json"  # page 0 of 15,640, 20 jobs
 BOARD = BoardRef(name="muse", type="themuse", token="muse-all")
@@ -163,7 +165,7 @@ def test_truncated_body_is_parse_error(fixture_bytes, cut: int) -> None:
 
 # ----------------------------------------------------------------------------- fuzz
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = FUZZ
 KEYS = st.sampled_from(["id", "name", "contents", "locations", "categories", "refs",
                         "landing_page", "company", "publication_date", "page",
                         "page_count"]) | st.text(max_size=4)

@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from jobscrape.boards import workday
 from jobscrape.boards.base import BoardRef, Page, ParseError, Request
 from jobscrape.postings import EmploymentType, Posting, Remote, content_hash
+
+from boardkit import FUZZ
 
 LIST = "workday_list_hitachi.json"
 DETAIL = "workday_detail_hitachi.json"
@@ -413,9 +415,7 @@ def test_a_broken_item_is_skipped_and_counted(fixture_json) -> None:
 
 # ----------------------------------------------------------------------------- fuzz
 
-SETTINGS = settings(max_examples=200, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow,
-                                           HealthCheck.function_scoped_fixture])
+SETTINGS = FUZZ
 KEYS = st.sampled_from([
     "total", "jobPostings", "title", "externalPath", "locationsText", "postedOn",
     "bulletFields", "remoteType", "jobPostingInfo", "jobDescription", "location",

@@ -147,6 +147,49 @@ def test_connection_lost_while_holding_the_lock(pg_server, pg_store):
     assert pg_store.apply_run("s", "r1", [ok([posting(1)])], T0).counts == (1, 0, 0)
 
 
+def _lock_sessions(dsn: str) -> list[tuple[int, float, str]]:
+    """(pid, seconds since its last statement began, that statement) of every session
+    holding an advisory lock in the test's database."""
+    return raw(dsn, "SELECT a.pid, extract(epoch FROM now() - a.query_start)::float, a.query "
+                    "FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                    "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())")
+
+
+def test_a_held_lock_is_never_idle_long_enough_to_be_probed(pg_store, pg_dsn, monkeypatch):
+    # the server probes a session idle for tcp_keepalives_idle (10 s) and drops it when the
+    # probes go unanswered: a live run's lock session is pinged well before that
+    from jobscrape.store import pglock
+
+    monkeypatch.setattr(pglock, "PING_SECONDS", 0.2)
+    monkeypatch.setattr(pglock.LockSession.__init__, "__defaults__", (0.2,))
+    with pg_store.lock("s"):
+        (pid, _, _), = _lock_sessions(pg_dsn)
+        time.sleep(1.0)
+        (again, since, query), = _lock_sessions(pg_dsn)
+        assert (again, query) == (pid, "SELECT 1") and since < 0.6
+    assert _lock_sessions(pg_dsn) == []  # released with its session
+
+
+def test_a_lock_whose_session_the_server_dropped_stops_the_run(pg_store, pg_dsn):
+    with pg_store.lock("s"):
+        (pid, _, _), = _lock_sessions(pg_dsn)
+        assert raw(pg_dsn, f"SELECT pg_terminate_backend({pid})") == [(True,)]
+        with pytest.raises(StoreError, match=r"lost the connection .* holding the run lock"):
+            pg_store.apply_run("s", "r1", [ok([posting(1)])], T0)
+    assert pg_store.board_counts("s") == {}  # nothing was written
+
+
+def test_a_connection_left_idle_is_replaced_before_the_server_probes_it(pg_store, monkeypatch):
+    from jobscrape.store import postgres
+
+    monkeypatch.setattr(postgres, "IDLE_RECONNECT", 0.3)
+    first = pg_store._read("SELECT pg_backend_pid()")
+    assert pg_store._read("SELECT pg_backend_pid()") == first  # in use: kept
+    time.sleep(0.5)
+    assert pg_store._read("SELECT pg_backend_pid()") != first  # idle too long: a new session
+
+
 def test_the_lock_is_per_source(pg_store, pg_dsn):
     other = open_store(pg_dsn)
     try:

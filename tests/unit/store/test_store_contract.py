@@ -51,6 +51,20 @@ def test_created_unchanged_updated_removed(store):
     assert store.runs("ns/a", limit=1)[0].finished_at == T0 + timedelta(hours=4)
 
 
+def test_a_new_parser_version_rewrites_quietly(store):
+    # a board read by a newer parser (report_updates=False): what changed is stored but not
+    # reported or queued; postings that came or went are reported as ever
+    store.apply_run("s", "r1", [ok([posting(1), posting(2)])], T0, targets=[Target("hook")])
+    read_anew = [posting(1, company="acme"), posting(3, company="acme")]
+    d = store.apply_run("s", "r2", [ok(read_anew, report_updates=False)],
+                        T0 + timedelta(hours=1), targets=[Target("hook")])
+    assert (d.counts, d.queued) == ((1, 0, 1), {"hook": 2})
+    assert {p.source_id: p.company for p in store.open_postings("s")} == {"1": "acme",
+                                                                         "3": "acme"}
+    again = store.apply_run("s", "r3", [ok(read_anew)], T0 + timedelta(hours=2))
+    assert again.counts == (0, 0, 0)  # stored as read: unchanged from now on
+
+
 def test_removed_is_the_last_stored_version(store):
     store.apply_run("s", "r1", [ok([posting(1), posting(2, title="Old title")])], T0)
     store.apply_run("s", "r2", [ok([posting(1), posting(2, title="New title")])], T0)
