@@ -103,6 +103,53 @@ async def test_the_byte_budget_counts_every_page_of_a_board(boards):
     assert boards.requests["/v0/postings/paged"] == 2  # the second page went past it
 
 
+async def test_a_board_whose_postings_spill_to_disk_comes_back_whole_and_in_order(
+        boards, monkeypatch):
+    # 10 pages of about 1.1 MB: past 1 MiB of pickled postings the rest waits in a file
+    from jobscrape.runner import spill
+
+    monkeypatch.setattr(spill, "IN_MEMORY", MiB)
+    monkeypatch.setattr(spill.PostingBatches.__init__, "__defaults__", (MiB,))
+    spilled: list[int] = []
+    drain = spill.PostingBatches.drain
+
+    def watched(self):  # how much each board's batches had spilled when read back
+        spilled.append(self.spilled_bytes)
+        return drain(self)
+
+    monkeypatch.setattr(spill.PostingBatches, "drain", watched)
+    boards.set_fault("paged", scale=1000, pad=5000)
+    res = await _fetch([lever(boards, "paged")], concurrency=1)
+    assert res[0].state == "OK" and max(spilled) > 5 * MiB
+    ids = [p.source_id for p in res[0].postings]
+    assert len(ids) == len(set(ids)) == 1000
+    unspilled = await _fetch([lever(boards, "paged")], concurrency=1, max_board_bytes=64 * MiB)
+    assert ids == [p.source_id for p in unspilled[0].postings]
+
+
+async def test_the_bodies_of_a_run_go_through_its_budget_and_all_come_back(boards,
+                                                                         monkeypatch):
+    # (the waiting itself: tests/unit/runner/test_bodybudget.py)
+    from jobscrape.runner import fetch
+
+    budgets: list[fetch.BodyBudget] = []
+    made = fetch.BodyBudget
+
+    def kept(limit):
+        budgets.append(made(limit))
+        return budgets[-1]
+
+    monkeypatch.setattr(fetch, "BodyBudget", kept)
+    for i in range(4):
+        boards.set_fault(f"bomb{i}", bomb=2**30)
+    res = await _fetch([gh(boards, f"bomb{i}") for i in range(4)] + [gh(boards, "fine")],
+                       max_buffered_bytes=8 * MiB, max_bytes=4 * MiB)
+    assert [r.state for r in res] == ["Failing"] * 4 + ["OK"]
+    assert {r.message for r in res[:4]} == {"body larger than 4 MiB"}
+    budget, = budgets
+    assert budget.used == 0 and 0 < budget.peak <= 8 * MiB + 4 * MiB
+
+
 async def test_a_board_over_the_postings_cap_is_incomplete_and_keeps_its_postings(
         boards, tmp_path):
     boards.set_fault("many", scale=250)

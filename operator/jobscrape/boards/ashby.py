@@ -4,9 +4,11 @@ One page holds every job. Jobs with `isListed: false` are not on the public boar
 skipped. `isRemote` and `workplaceType` may disagree; `workplaceType` ("Remote", "Hybrid",
 "OnSite") wins when present, since it is the finer field (a hybrid job may carry
 isRemote=true). Pay comes from the first `compensation.summaryComponents` entry of type
-"Salary"; its interval reads like "1 YEAR". A board.url override replaces the endpoint;
-`includeCompensation=true` is added when it is missing. Ashby names no company: the company
-is the job board's name (the token).
+"Salary"; its interval reads like "1 YEAR". Without one, the pay is read from the summary
+texts (`scrapeableCompensationSalarySummary`, `compensationTierSummary`: "$150K - $200K,
+Offers Equity") when they state exactly one amount or range. A board.url override replaces
+the endpoint; `includeCompensation=true` is added when it is missing. Ashby names no company:
+the company is the job board's name (the token).
 """
 
 from __future__ import annotations
@@ -35,10 +37,12 @@ from jobscrape.boards.normalise import (
     salary_period,
     unique,
 )
+from jobscrape.boards.paytext import one_salary
 from jobscrape.postings import Posting, Salary
 
 TYPE = "ashby"
-#: 2: the company is the board name (see boards.base.parser_version)
+#: 2: the company is the board name, pay from the summary texts (see
+#: boards.base.parser_version)
 PARSER_VERSION = 2
 
 
@@ -83,10 +87,15 @@ def _posting(job: Mapping[str, Any], board: BoardRef) -> Posting | None:
 
 
 def _salary(compensation: object) -> Salary | None:
-    for part in map(as_dict, as_list(as_dict(compensation).get("summaryComponents"))):
+    """The first "Salary" summary component; else the pay the summary texts state, when they
+    state exactly one amount or range (boards.paytext)."""
+    comp = as_dict(compensation)
+    for part in map(as_dict, as_list(comp.get("summaryComponents"))):
         if part.get("compensationType") == "Salary":
             return make_salary(
                 part.get("minValue"), part.get("maxValue"), part.get("currencyCode"),
                 salary_period(part.get("interval")),
             )
-    return None
+    texts = [as_str(comp.get(k)) for k in ("scrapeableCompensationSalarySummary",
+                                            "compensationTierSummary")]
+    return one_salary([t for t in texts if t])

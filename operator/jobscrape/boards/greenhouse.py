@@ -3,12 +3,16 @@
 One page holds every job. `content` is entity-escaped HTML: it is unescaped once, then
 sanitised. `pay_input_ranges` (when present) are in cents; the pay period is the one their
 `title` and `blurb` name ("Annual base salary", "... per hour"), else unknown. The list has
-no remote flag, so remote is guessed from the location names ("Remote", "Hybrid - London").
+no remote flag or employment type of its own: both come from the job's custom fields
+(`metadata`) whose names say so ("Workplace Type": "Hybrid", "Remote?": "Yes", "Employment
+Type": "Full-time"); without such a field remote is guessed from the location names ("Remote",
+"Hybrid - London") and the employment type is unknown.
 A board.url override replaces the endpoint; `content=true` is added when it is missing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +24,7 @@ from jobscrape.boards.normalise import (
     as_str,
     build_posting,
     describe,
+    employment_type,
     endpoint,
     load_json,
     make_salary,
@@ -27,15 +32,17 @@ from jobscrape.boards.normalise import (
     parse_datetime,
     period_in_text,
     remote_from_text,
+    remote_from_workplace,
     require_list,
     require_str,
     unescape_once,
     unique,
 )
-from jobscrape.postings import Posting, Salary
+from jobscrape.postings import Posting, Remote, Salary
 
 TYPE = "greenhouse"
-#: 2: pay periods read from the ranges' labels (see boards.base.parser_version)
+#: 2: pay periods from the ranges' labels, workplace and employment type from custom
+#: fields (see boards.base.parser_version)
 PARSER_VERSION = 2
 
 
@@ -66,13 +73,15 @@ def _posting(job: Mapping[str, Any], board: BoardRef) -> Posting:
     content = job.get("content")
     body_html, body_text = describe(unescape_once(content) if isinstance(content, str) else None)
     url = as_str(job.get("absolute_url"))
+    fields = _custom_fields(job.get("metadata"))
     return build_posting(
         board, TYPE, require_str(job, "id"), require_str(job, "title"),
         url=url,
         company=as_str(job.get("company_name")),
         department=next((d for d in departments if d), None),
         locations=locations,
-        remote=remote_from_text(*locations),
+        remote=_remote(fields, locations),
+        employment_type=employment_type(*(v for _, v in _named(fields, _EMPLOYMENT_FIELD))),
         salary=_salary(job.get("pay_input_ranges")),
         posted_at=parse_datetime(job.get("first_published")),
         updated_at=parse_datetime(job.get("updated_at")),
@@ -102,3 +111,47 @@ def _salary(ranges: object) -> Salary | None:
         currency=first.currency,
         period=first.period,
     )
+
+
+# Custom fields ("metadata") whose name says they hold the workplace or the employment type;
+# each company names its own, so names are matched loosely.
+_WORKPLACE_FIELD = re.compile(
+    r"remote|workplace|work\s*place|on-?site|location\s*type|work\s*(?:type|arrangement|"
+    r"model|location|style|setting)", re.IGNORECASE)
+_EMPLOYMENT_FIELD = re.compile(
+    r"employment|job\s*type|time\s*type|contract\s*type|commitment|work\s*schedule|"
+    r"position\s*type", re.IGNORECASE)
+_YES, _NO = frozenset({"yes", "true", "y"}), frozenset({"no", "false", "n"})
+
+
+def _custom_fields(metadata: object) -> list[tuple[str, str]]:
+    """(name, value) of every text value of the job's custom fields (a multi-select gives one
+    pair per choice); other value types (currency, numbers) are left out."""
+    pairs = []
+    for field in map(as_dict, as_list(metadata)[:50]):
+        name, value = as_str(field.get("name")), field.get("value")
+        for v in value[:20] if isinstance(value, list) else [value]:
+            text = as_str(v) if not isinstance(v, bool) else ("yes" if v else "no")
+            if name and text:
+                pairs.append((name, text))
+    return pairs
+
+
+def _named(fields: list[tuple[str, str]], pattern: re.Pattern[str]) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in fields if pattern.search(name)]
+
+
+def _remote(fields: list[tuple[str, str]], locations: tuple[str, ...]) -> Remote:
+    """Remote from a workplace custom field ("Workplace Type: Hybrid", "Remote?: Yes"), else
+    guessed from the location names."""
+    for name, value in _named(fields, _WORKPLACE_FIELD):
+        known = remote_from_workplace(value)
+        if known is None and "remote" in name.lower():
+            flag = value.strip().lower()
+            known = Remote.TRUE if flag in _YES else Remote.FALSE if flag in _NO else None
+        if known is None:
+            guess = remote_from_text(value)
+            known = None if guess is Remote.UNKNOWN else guess
+        if known is not None:
+            return known
+    return remote_from_text(*locations)

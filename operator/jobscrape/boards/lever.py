@@ -9,7 +9,8 @@ endpoint, and the mode/skip/limit parameters it lacks are added. The token stays
 The description is Lever's `description`, then each of `lists` as a heading and list, then
 `additional`. `createdAt` is epoch milliseconds. `workplaceType` gives remote ("hybrid" counts
 as not remote). `salaryRange.interval` is e.g. "per-year-salary". Lever names no company: the
-company is the site name (the token).
+company is the site name (the token). Without a `salaryRange`, the pay is read from the
+`salaryDescriptionPlain` text when it states exactly one amount or range (boards.paytext).
 """
 
 from __future__ import annotations
@@ -40,10 +41,11 @@ from jobscrape.boards.normalise import (
     set_query,
     unique,
 )
+from jobscrape.boards.paytext import salary_in_text
 from jobscrape.postings import Posting
 
 TYPE = "lever"
-#: 2: the company is the site name (see boards.base.parser_version)
+#: 2: the company is the site name, pay from the salary text (see boards.base.parser_version)
 PARSER_VERSION = 2
 PAGE_SIZE = 100
 
@@ -91,7 +93,7 @@ def _posting(item: Mapping[str, Any], board: BoardRef) -> Posting:
         employment_type=employment_type(categories.get("commitment")),
         salary=make_salary(
             pay.get("min"), pay.get("max"), pay.get("currency"), salary_period(pay.get("interval"))
-        ),
+        ) or salary_in_text(as_str(item.get("salaryDescriptionPlain")) or ""),
         posted_at=from_epoch_ms(item.get("createdAt")),
         description_html=body_html,
         description_text=body_text,

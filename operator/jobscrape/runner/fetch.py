@@ -95,6 +95,8 @@ from jobscrape.httpcache import Validators
 from jobscrape.netguard import BlockedAddress, host_of
 from jobscrape.pinned import PinnedTransport, check_url
 from jobscrape.postings import Posting, clean_line
+from jobscrape.runner.bodybudget import BodyBudget, BodyHold
+from jobscrape.runner.heap import return_large_blocks
 from jobscrape.runner.parsepool import (
     Body,
     PageParser,
@@ -108,6 +110,7 @@ from jobscrape.runner.parsepool import (
     unpickle_postings,
 )
 from jobscrape.runner.ratelimit import HostRateLimiter
+from jobscrape.runner.spill import PostingBatches
 
 USER_AGENT = f"jobscrape/{__version__} (+{PROJECT_URL})"
 MAX_REDIRECTS = 5
@@ -131,6 +134,8 @@ class FetchOptions:
     total_timeout: float = 120.0
     max_bytes: int = 20 * MiB  # one response, decompressed
     max_board_bytes: int = 64 * MiB  # all of a board's pages, decompressed
+    #: bodies all boards of the run hold at once, read but not yet parsed (see bodybudget)
+    max_buffered_bytes: int = 32 * MiB
     max_postings: int = 50_000  # a board with more is incomplete
     parse_timeout: float = 30.0  # seconds a board's pages may spend being parsed
     parse_workers: int | None = None  # parse processes; None: the CPUs available (>= 1)
@@ -205,6 +210,13 @@ class _Response:
     body: bytes | bytearray
     headers: httpx.Headers
     url: str
+    hold: BodyHold | None = None  # what the body holds of the run's BodyBudget
+
+    def drop(self) -> None:
+        """Let go of the body (parsed or not needed): its bytes leave the run's budget."""
+        self.body = b""
+        if self.hold is not None:
+            self.hold.release()
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -345,6 +357,7 @@ class _Fetcher:
     limiter: HostRateLimiter
     parser: PageParser
     clock: _Clock = field(default_factory=_Clock)
+    budget: BodyBudget = field(default_factory=lambda: BodyBudget(None))  # the run's
     bytes: int = 0  # decompressed bytes of this board's pages so far
     parse_seconds: float = 0.0
     backing_off: _Retryable | None = None  # the 429 being waited out, if one is
@@ -447,21 +460,30 @@ class _Fetcher:
             decoder = _decoder(resp.headers.get("content-encoding"))
             body = bytearray()
             raw = 0
+            hold = self.budget.hold()
+
+            async def add(piece: bytes) -> None:
+                if len(body) + len(piece) > cap:
+                    raise too_big(status)
+                if self.budget.fits(len(piece)):
+                    await hold.grow(len(piece))
+                else:  # other boards' bodies fill the run's budget: not this board's time
+                    with self.clock.waiting():
+                        await hold.grow(len(piece))
+                body.extend(piece)
+
             try:
                 async for chunk in resp.aiter_raw():
                     raw += len(chunk)
                     if raw > opts.max_bytes:  # compressed bytes that inflate to nothing
                         raise _Failed(f"body larger than {_mib(opts.max_bytes)}", status)
                     for piece in decoder.feed(chunk):
-                        body += piece
-                        if len(body) > cap:
-                            raise too_big(status)
+                        await add(piece)
                 for piece in decoder.flush():
-                    body += piece
-                    if len(body) > cap:
-                        raise too_big(status)
+                    await add(piece)
             except zlib.error:
                 body.clear()
+                hold.release()
                 raise _Failed(f"body is not valid {resp.headers.get('content-encoding')} "
                               "data", status) from None
             except BaseException:
@@ -469,9 +491,10 @@ class _Fetcher:
                 # the exception: a cycle that only the garbage collector frees, some time later.
                 # Free the body (up to the cap) now.
                 body.clear()
+                hold.release()
                 raise
             self.bytes += len(body)
-            return _Response(status, body, resp.headers, url)
+            return _Response(status, body, resp.headers, url, hold)
 
     async def parse(self, board: BoardRef, resp: _Response, max_postings: int,
                     request: Request | None = None, posting: Posting | None = None) -> Parsed:
@@ -489,9 +512,12 @@ class _Fetcher:
         job = ParseRequest(board, resp.url, max_postings, DescriptionLimits(
             opts.max_description_chars, opts.max_description_depth), request, posting)
         body = Body(resp.body)
-        resp.body = b""
-        with self.clock.waiting():
-            page, seconds = await self.parser.parse(job, body, left)
+        try:
+            resp.body = b""
+            with self.clock.waiting():
+                page, seconds = await self.parser.parse(job, body, left)
+        finally:
+            resp.drop()
         self.parse_seconds += seconds
         return page
 
@@ -516,7 +542,7 @@ async def _fetch_board(f: _Fetcher, board: BoardRef, adapter: Adapter,
     t0 = time.monotonic()
     opts = f.options
     postings: list[Posting] = []
-    batches: list[bytes] = []  # the postings, pickled, until the board is read whole
+    batches = PostingBatches()  # the postings, pickled, until the board is read whole
     count, pages, status, saved, skipped, reasons = 0, 0, None, None, 0, []
     details = _Details()
 
@@ -560,6 +586,7 @@ async def _fetch_board(f: _Fetcher, board: BoardRef, adapter: Adapter,
                 digest = hashlib.sha256(resp.body).hexdigest()
                 saved = Validators(etag, lm)
                 if validators is not None and validators.digest == digest:
+                    resp.drop()
                     saved = Validators(etag, lm, digest)  # same bytes as last run: no parse
                     return done("OK", "unchanged", ok=True, not_modified=True)
             page = await f.parse(board, resp, opts.max_postings - count, request)
@@ -571,7 +598,7 @@ async def _fetch_board(f: _Fetcher, board: BoardRef, adapter: Adapter,
             if pages == 1 and request is None:  # digests only for boards that fit on one page
                 saved = Validators(saved.etag if saved else None,
                                    saved.last_modified if saved else None, digest)
-        postings = await asyncio.to_thread(unpickle_postings, batches)  # GIL-bound
+        postings = await asyncio.to_thread(batches.postings)  # GIL-bound
         if postings and has_details(adapter) and opts.max_detail_requests > 0:
             await _fetch_details(f, board, adapter, postings, details)
             if details.failed:  # the next run must not skip this one's missing details
@@ -717,6 +744,7 @@ async def fetch_boards(
     A given `client` must pin and check addresses itself (PinnedTransport). Pages are parsed
     by `parser`, by default worker processes started for this call (threads when
     `adapter_for` gives adapters of its own)."""
+    return_large_blocks()
     custom = adapter_for is not None
     if adapter_for is None:
         from jobscrape.boards import get_adapter as adapter_for
@@ -736,10 +764,11 @@ async def fetch_boards(
         min(options.parse_workers or available_cpus(), options.concurrency),
         options.parse_memory, adapter_for if custom else None)
     limiter = HostRateLimiter(options.requests_per_second_per_host)
+    budget = BodyBudget(options.max_buffered_bytes)
 
     async def one(b: BoardRef) -> BoardFetch:
         async with sem:
-            f = _Fetcher(options, http, limiter, pages)
+            f = _Fetcher(options, http, limiter, pages, budget=budget)
             t0 = time.monotonic()
             try:
                 adapter = adapter_for(b.type)

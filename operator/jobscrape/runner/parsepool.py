@@ -7,7 +7,8 @@ board)`: a detail is parsed like a page, under the same time and memory limits, 
 counted in its board's parse time) and sends the postings back as pickles of the frozen
 dataclasses, in batches of a few MB (about 5% of the time the parse itself takes). The runner
 keeps them pickled (UTF-8: about half the memory of the objects, whose text is often UCS-2)
-until its board has been read whole, and lets go of a body once it is sent. A parse that
+until its board has been read whole, beyond 8 MiB in a temporary file (runner.spill), and lets
+go of a body once it is sent. A parse that
 runs past the time its board has left is killed with its worker, which is replaced; that
 board fails, the others never notice.
 A worker also has a memory limit (RLIMIT_DATA): a page that needs more fails its board. A
@@ -62,6 +63,8 @@ from jobscrape.boards.base import (
 )
 from jobscrape.boards.normalise import DescriptionLimits, description_limits
 from jobscrape.postings import Posting
+from jobscrape.runner.heap import return_large_blocks
+from jobscrape.runner.spill import PostingBatches
 
 log = logging.getLogger("jobscrape.parse")
 
@@ -124,7 +127,7 @@ class Parsed:
     skipped: int
     skip_reasons: tuple[str, ...]
     count: int
-    batches: list[bytes]
+    batches: list[bytes] | PostingBatches
     next_request: Request | None = None
 
     @staticmethod
@@ -142,9 +145,11 @@ class Parsed:
         return Request(self.next_url) if self.next_url else None
 
 
-def unpickle_postings(batches: list[bytes]) -> list[Posting]:
+def unpickle_postings(batches: list[bytes] | PostingBatches) -> list[Posting]:
     """The postings of the batches, in order; each batch is let go once read (the list is
     emptied), so the pickles and the objects are not both held whole."""
+    if isinstance(batches, PostingBatches):
+        return batches.postings()
     out: list[Posting] = []
     batches.reverse()
     while batches:
@@ -252,6 +257,7 @@ def _serve(conn: Connection, memory_limit: int | None) -> None:
     """A worker: parse each request received on `conn` and send the reply, until the
     connection closes. Out of memory, it replies so and exits (a fresh worker replaces it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
+    return_large_blocks()
     if memory_limit:
         import resource
 
@@ -314,9 +320,9 @@ def _roundtrip(conn: Connection, request: ParseRequest, body: Body
     if kind != "page":
         return kind, value, retire
     next_url, skipped, reasons, count, next_request = value
-    batches: list[bytes] = []
+    batches = PostingBatches()  # a page of large postings spills to a temporary file
     while batch := conn.recv_bytes():  # an empty message ends the batches
-        batches.append(batch)
+        batches.extend((batch,))
     return "ok", Parsed(next_url, skipped, reasons, count, batches, next_request), retire
 
 

@@ -18,7 +18,7 @@ from jobscrape.api.status import BoardStatus, LastRun
 from jobscrape.boards import ATS_TYPES, BOARD_TYPES, get_adapter
 
 ROOT = Path(__file__).resolve().parents[3]
-NOT_ADAPTERS = {"base", "normalise", "microdata"}  # helpers of the adapters
+NOT_ADAPTERS = {"base", "normalise", "microdata", "paytext"}  # helpers of the adapters
 
 
 def _crd_schema() -> dict:

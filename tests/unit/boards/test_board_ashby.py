@@ -117,3 +117,20 @@ def test_truncated_body_is_parse_error(fixture_bytes, cut: int) -> None:
 def test_missing_jobs_array_is_parse_error() -> None:
     with pytest.raises(ParseError, match="expected an array under 'jobs'"):
         ashby.parse(b'{"error": "not found"}', BOARD, URL)
+
+
+@pytest.mark.parametrize(("compensation", "salary"), [
+    ({"compensationTierSummary": "$150K \u2013 $200K • Offers Equity"},
+     Salary(150000.0, 200000.0, "USD", SalaryPeriod.YEAR)),
+    ({"scrapeableCompensationSalarySummary": "€60,000 - €80,000 per year",
+      "compensationTierSummary": "€60,000 - €80,000 per year • Equity"},
+     Salary(60000.0, 80000.0, "EUR", SalaryPeriod.YEAR)),
+    # two ranges in two currencies: no guess
+    ({"compensationTierSummary": "$150K \u2013 $200K or £100K \u2013 £130K"}, None),
+    ({"compensationTierSummary": "Offers Equity"}, None),
+])
+def test_pay_from_the_summary_texts_when_no_component_gives_it(fixture_json, compensation,
+                                                              salary) -> None:
+    doc = fixture_json(FIXTURE)
+    doc["jobs"][0]["compensation"] = {"summaryComponents": [], **compensation}
+    assert ashby.parse(json.dumps(doc).encode(), BOARD, URL).postings[0].salary == salary

@@ -183,3 +183,28 @@ def test_ranges_of_another_period_do_not_widen_the_first(fixture_json) -> None:
     ]
     p = greenhouse.parse(json.dumps(doc).encode(), BOARD, URL).postings[0]
     assert p.salary == Salary(min=120000.0, max=190000.0, currency="USD", period=SalaryPeriod.YEAR)
+
+
+@pytest.mark.parametrize(("metadata", "remote", "employment"), [
+    ([{"name": "Workplace Type", "value": "Hybrid", "value_type": "single_select"}],
+     Remote.FALSE, EmploymentType.UNKNOWN),
+    ([{"name": "Remote?", "value": "Yes", "value_type": "single_select"},
+      {"name": "Employment Type", "value": "Full-time", "value_type": "single_select"}],
+     Remote.TRUE, EmploymentType.FULL_TIME),
+    ([{"name": "Is this role remote", "value": False, "value_type": "yes_no"},
+      {"name": "Job Type", "value": ["Contract"], "value_type": "multi_select"}],
+     Remote.FALSE, EmploymentType.CONTRACT),
+    ([{"name": "Work Arrangement", "value": "Fully remote (US)", "value_type": "short_text"}],
+     Remote.TRUE, EmploymentType.UNKNOWN),
+    # fields that name neither: the location names decide, the employment type stays unknown
+    ([{"name": "Career Site Categories", "value": "Sales", "value_type": "single_select"},
+      {"name": "Salary", "value": {"unit": "USD", "amount": "100.0"}, "value_type": "currency"}],
+     None, EmploymentType.UNKNOWN),
+])
+def test_workplace_and_employment_from_custom_fields(fixture_json, metadata, remote,
+                                                     employment) -> None:
+    doc = fixture_json(FIXTURE)
+    plain = greenhouse.parse(json.dumps(doc).encode(), BOARD, URL).postings[0]
+    doc["jobs"][0]["metadata"] = metadata
+    p = greenhouse.parse(json.dumps(doc).encode(), BOARD, URL).postings[0]
+    assert (p.remote, p.employment_type) == (remote or plain.remote, employment)

@@ -133,3 +133,14 @@ def test_truncated_body_is_parse_error(fixture_bytes, cut: int) -> None:
 def test_malformed_bodies(body: bytes, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         lever.parse(body, BOARD, URL)
+
+
+def test_pay_from_the_salary_text_without_a_range(fixture_json) -> None:
+    doc = fixture_json(FIXTURE)
+    doc[0].pop("salaryRange", None)
+    doc[0]["salaryDescriptionPlain"] = "The base salary for this role is $120,000 - $140,000 USD."
+    doc[1].pop("salaryRange", None)
+    doc[1]["salaryDescriptionPlain"] = "Competitive pay and a 401k."
+    first, second = lever.parse(json.dumps(doc).encode(), BOARD, URL).postings
+    assert first.salary == Salary(120000.0, 140000.0, "USD", SalaryPeriod.UNKNOWN)
+    assert second.salary is None
