@@ -327,14 +327,14 @@ def test_service_account_token_works_from_inside_a_pod(real: RealNode):
     assert pod.status.phase == "Succeeded", out
     # the client prints its "HTTP <status>" line on stderr: in the pod's log it may land on
     # either side of the next section's header, so statuses are dropped before reading JSON
-    sections = {k: re.sub(r"HTTP \d{3}", "", v)
-                for k, v in (s.split("\n", 1) for s in out.split("== ")[1:])}
+    raw = dict(s.split("\n", 1) for s in out.split("== ")[1:])
+    sections = {k: re.sub(r"HTTP \d{3}", "", v) for k, v in raw.items()}
     assert "HTTP 201" in out and "HTTP 200" in out, out
     who = json.loads(sections["who"])
     assert who["status"]["userInfo"]["username"] == f"system:serviceaccount:{ns}:default", out
     assert json.loads(sections["cm"])["data"] == {"answer": "forty-two"}
     # RBAC applies to the pod's identity: the Role grants configmaps only
-    assert "HTTP 403" in sections["secrets"] and "rc=1" in sections["secrets"], out
+    assert "HTTP 403" in raw["secrets"] and "rc=1" in raw["secrets"], out  # (2>&1: in order)
 
 
 def project_image_archive() -> Path | None:

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from jobscrape.kubeclient import Kube, load_api_client
     from jobscrape.runner import report
     from jobscrape.runner.shards import shard_of
-    from jobscrape.store import ShardLedger, StoreError, StoreLocked, open_store
+    from jobscrape.store import ShardLedger, StoreError, StoreLocked, StoreLockLost, open_store
 
     logs.configure(args.log_format)
     ctx = {"namespace": args.namespace, "jobsource": args.name}
@@ -109,9 +109,16 @@ def run(args: argparse.Namespace) -> int:
         return store_failed(kube, args.namespace, args.name, str(e), ctx)
     source = f"{args.namespace}/{args.name}"
     try:
-        out = asyncio.run(run_and_deliver(
-            source, spec, store, fetch_options(spec, args.allow_private_networks),
-            args.allow_private_networks, job_name, shard))
+        for attempt in range(1, RUN_ATTEMPTS + 1):
+            try:
+                out = asyncio.run(run_and_deliver(
+                    source, spec, store, fetch_options(spec, args.allow_private_networks),
+                    args.allow_private_networks, job_name, shard))
+                break
+            except StoreLockLost as e:  # what it committed stays; the next attempt goes on
+                if attempt == RUN_ATTEMPTS:
+                    raise
+                log.warning("%s; running again", e, extra=ctx)
     except (StoreError, StoreLocked) as e:
         return store_failed(kube, args.namespace, args.name, str(e), ctx)
     finally:
@@ -128,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
     write_status(kube, args.namespace, args.name, s)
     return report.exit_code(out.own.boards)
 
+
+#: Times a run is tried in one pod when the server drops its lock's session (StoreLockLost)
+RUN_ATTEMPTS = 2
 
 #: Seconds a run waits for its store's run lock: long enough for the lock of a run whose pod
 #: died to come free (PostgreSQL notices a dead session within 25 s, see store.pgconnect).

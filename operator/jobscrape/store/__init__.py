@@ -14,12 +14,14 @@ from jobscrape.store.base import (
     StoredPosting,
     StoreError,
     StoreLocked,
+    StoreLockLost,
     Target,
     TargetStats,
 )
 
 __all__ = ["BoardOutcome", "RetryPolicy", "RunDiff", "RunRecord", "ShardLedger", "Store",
-           "StoreError", "StoreLocked", "StoredPosting", "Target", "TargetStats", "open_store"]
+           "StoreError", "StoreLockLost", "StoreLocked", "StoredPosting", "Target", "TargetStats",
+           "open_store"]
 
 
 def open_store(target: str | Path) -> Store:

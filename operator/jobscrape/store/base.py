@@ -20,6 +20,11 @@ class StoreError(RuntimeError):
     """The store cannot be used; the message says why in one line, without secrets."""
 
 
+class StoreLockLost(StoreError):
+    """The session that held the run's lock is gone (the server dropped it): another run may
+    hold the lock now. Nothing of the run was committed after that; trying again is safe."""
+
+
 @dataclass(frozen=True)
 class Target:
     """A notification target as the outbox sees it: which change kinds it takes, and whether

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -17,17 +18,21 @@ PING_SECONDS = 4.0
 
 class LockSession:
     """A connection that holds an advisory lock, pinged from a daemon thread every
-    `interval` seconds until `close()`. `alive()` says (with a round trip) whether the
-    session, and with it the lock, still exists; once lost it stays lost."""
+    `interval` seconds (PING_SECONDS) until `close()`. `alive()` says (with a round trip)
+    whether the session, and with it the lock, still exists; once lost it stays lost."""
 
     def __init__(self, conn: psycopg.Connection[tuple[Any, ...]],
-                 interval: float = PING_SECONDS) -> None:
+                 interval: float | None = None,
+                 describe: Callable[[BaseException], str] = lambda e: type(e).__name__
+                 ) -> None:
         self._conn = conn
+        self._describe = describe  # an error, on one line and without secrets
         self._mutex = threading.Lock()  # one statement at a time on the session
         self._lost = False
+        self.lost_because = ""  # why the session was lost, once it was
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, args=(interval,), daemon=True,
-                                        name="jobscrape-lock-ping")
+        self._thread = threading.Thread(target=self._beat, args=(interval or PING_SECONDS,),
+                                        daemon=True, name="jobscrape-lock-ping")
         self._thread.start()
 
     def _beat(self, interval: float) -> None:
@@ -41,8 +46,9 @@ class LockSession:
             if not self._lost:
                 try:
                     self._conn.execute("SELECT 1")
-                except psycopg.Error:
+                except psycopg.Error as e:
                     self._lost = True
+                    self.lost_because = self._describe(e)
             return not self._lost
 
     def close(self) -> None:

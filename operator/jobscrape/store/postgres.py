@@ -18,7 +18,15 @@ from jobscrape.api.vocabulary import OK_STATES
 from jobscrape.httpcache import Validators
 from jobscrape.postings import ChangeKind, Posting
 from jobscrape.store import rows
-from jobscrape.store.base import BoardOutcome, RunDiff, RunRecord, StoreError, StoreLocked, Target
+from jobscrape.store.base import (
+    BoardOutcome,
+    RunDiff,
+    RunRecord,
+    StoreError,
+    StoreLocked,
+    StoreLockLost,
+    Target,
+)
 from jobscrape.store.pgconnect import USAGE_ERRORS, Dsn, connect, lock_key, reason
 from jobscrape.store.pglock import LockSession
 from jobscrape.store.postgres_migrations import LATEST, MIGRATIONS, SCHEMA_TABLE
@@ -54,9 +62,10 @@ class PostgresStore(PgOutbox):
         so is one idle for IDLE_RECONNECT seconds (a run fetching for minutes never uses a
         session the server has started to probe). StoreError when a run lock held meanwhile
         was lost with its session: another run may hold it now, so this run must stop."""
-        if any(not held.alive() for held in self._locks):
-            raise StoreError(f"lost the connection to PostgreSQL at {self.where} while "
-                             "holding the run lock")
+        for held in self._locks:
+            if not held.alive():
+                raise StoreLockLost(f"lost the connection to PostgreSQL at {self.where} while "
+                                    f"holding the run lock: {held.lost_because}")
         now, conn = time.monotonic(), self._conn
         idle = conn.info.transaction_status == pq.TransactionStatus.IDLE
         if not _alive(conn) or (idle and now - self._used > IDLE_RECONNECT):
@@ -147,7 +156,7 @@ class PostgresStore(PgOutbox):
         except BaseException:
             conn.close()
             raise
-        held = LockSession(conn)
+        held = LockSession(conn, describe=lambda e: reason(e, self._dsn))
         self._locks.append(held)
         try:
             yield
