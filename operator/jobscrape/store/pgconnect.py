@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -24,6 +25,9 @@ CONNECT_DEFAULTS = {
     "keepalives_count": "3",
     "application_name": "jobscrape",
 }
+#: attempts at a connection that timed out (a refusal or an error of the server is final)
+CONNECT_ATTEMPTS = 3
+CONNECT_PAUSE = 1.0  # seconds between two attempts
 STATEMENT_TIMEOUT = "60s"  # unless the DSN's `options` set statement_timeout
 #: the server's side of TCP keepalives for this session: a run whose pod or node died holds
 #: its advisory lock until the server notices the connection is dead, which with the server's
@@ -74,13 +78,19 @@ class Dsn:
 
 def connect(dsn: Dsn) -> psycopg.Connection[tuple[object, ...]]:
     """An autocommit connection with connect timeout, keepalives, statement timeout and UTC
-    times; StoreError("cannot connect to PostgreSQL at host:port: reason") when it fails."""
+    times; a connection attempt that times out is made CONNECT_ATTEMPTS times in all;
+    StoreError("cannot connect to PostgreSQL at host:port: reason") when it fails."""
     extra = {k: v for k, v in CONNECT_DEFAULTS.items() if k not in dsn.params}
-    try:
-        conn = psycopg.connect(dsn.raw, autocommit=True, **extra)
-    except psycopg.Error as e:
-        raise StoreError(f"cannot connect to PostgreSQL at {dsn.where}: {reason(e, dsn)}"
-                         ) from None
+    for attempt in range(1, CONNECT_ATTEMPTS + 1):
+        try:
+            conn = psycopg.connect(dsn.raw, autocommit=True, **extra)
+            break
+        except psycopg.Error as e:
+            why = reason(e, dsn)
+            if attempt == CONNECT_ATTEMPTS or "timeout expired" not in why:
+                raise StoreError(f"cannot connect to PostgreSQL at {dsn.where}: {why}"
+                                 ) from None
+            time.sleep(CONNECT_PAUSE)  # no answer in time: the network, not the server
     try:
         conn.execute("SELECT set_config('TimeZone', 'UTC', false)")
         for name, value in SERVER_KEEPALIVES.items():
