@@ -13,4 +13,6 @@ class Validators:
     etag: str | None = None
     last_modified: str | None = None
     digest: str | None = None  # sha256 of a single-page board's body: unchanged bytes, no parse
-    filters: str | None = None  # fingerprint of the filters the stored postings went through
+    # how the stored postings were made: "<filters fingerprint>/<parser version>"
+    # (runner.pipeline.board_recipe)
+    filters: str | None = None

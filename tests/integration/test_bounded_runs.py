@@ -109,7 +109,6 @@ async def test_a_board_whose_postings_spill_to_disk_comes_back_whole_and_in_orde
     from jobscrape.runner import spill
 
     monkeypatch.setattr(spill, "IN_MEMORY", MiB)
-    monkeypatch.setattr(spill.PostingBatches.__init__, "__defaults__", (MiB,))
     spilled: list[int] = []
     drain = spill.PostingBatches.drain
 

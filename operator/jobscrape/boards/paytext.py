@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from jobscrape.boards.normalise import amount
 from jobscrape.postings import Salary, SalaryPeriod
 
+MAX_TEXT = 2000  # characters of a pay text that are read
+
 _SYMBOLS = {"us$": "USD", "ca$": "CAD", "c$": "CAD", "a$": "AUD", "au$": "AUD", "$": "$",
             "€": "EUR", "£": "GBP", "₹": "INR"}
 _DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD"})
@@ -61,7 +63,9 @@ def one_salary(texts: Sequence[str]) -> Salary | None:
 
 
 def salary_in_text(text: str) -> Salary | None:
-    """The field's salary when it states exactly one amount or range in one currency."""
+    """The field's salary when it states exactly one amount or range in one currency (only
+    the first MAX_TEXT characters are read: board text is unbounded)."""
+    text = text[:MAX_TEXT]
     matches = money_in(text)
     if len(matches) != 1:
         return None

@@ -19,8 +19,8 @@ class PostingBatches:
     """Batches of pickled postings, in order: the first `in_memory` bytes in memory, the
     rest in a temporary file (when none can be made, in memory too)."""
 
-    def __init__(self, in_memory: int = IN_MEMORY) -> None:
-        self._in_memory = in_memory
+    def __init__(self, in_memory: int | None = None) -> None:
+        self._in_memory = IN_MEMORY if in_memory is None else in_memory
         self._batches: list[bytes] = []
         self._held = 0
         self._file: IO[bytes] | None = None

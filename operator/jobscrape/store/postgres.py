@@ -60,7 +60,7 @@ class PostgresStore(PgOutbox):
     def _db(self) -> psycopg.Connection[tuple[Any, ...]]:
         """The connection; a dead one (server restarted since the last call) is replaced, and
         so is one idle for IDLE_RECONNECT seconds (a run fetching for minutes never uses a
-        session the server has started to probe). StoreError when a run lock held meanwhile
+        session the server has started to probe). StoreLockLost when a run lock held meanwhile
         was lost with its session: another run may hold it now, so this run must stop."""
         for held in self._locks:
             if not held.alive():
