@@ -38,6 +38,7 @@ import hashlib
 import html
 import json
 import threading
+import time
 import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -175,6 +176,9 @@ class Fault:
     retry_after: int | None = None  # with 429: seconds in Retry-After
     times: int | None = None  # only for the first N requests, then behave
     delay: float = 0.0  # seconds before answering
+    #: seconds to hold the answer open: headers at once, then a space (JSON whitespace) each
+    #: second so that no read times out, then the body; BoardServer.release_holds ends it early
+    hold: float = 0.0
     truncate: bool = False  # cut the body in half
     malformed: bool = False  # send garbage
     oversize: int = 0  # stream this many bytes
@@ -229,6 +233,8 @@ class BoardServer:
     max_in_flight: int = 0
     #: token -> detail requests received (workday, bamboohr)
     detail_requests: Counter[str] = field(default_factory=Counter)
+    #: set: answers held open (Fault.hold) are sent at once
+    holds_released: threading.Event = field(default_factory=threading.Event)
     _runner: web.AppRunner | None = None
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
@@ -276,6 +282,12 @@ class BoardServer:
     def set_fault(self, token: str, **kw: Any) -> None:
         """Inject a fault for a board token (see Fault)."""
         self.faults[token] = Fault(**kw)
+        if kw.get("hold"):
+            self.holds_released.clear()
+
+    def release_holds(self) -> None:
+        """Send every answer held open (Fault.hold) now."""
+        self.holds_released.set()
 
     def set_hostile(self) -> None:
         """Inject every HOSTILE fault under its token."""
@@ -380,7 +392,26 @@ class BoardServer:
             if request.headers.get("If-None-Match") == tag:
                 return web.Response(status=304, headers={"ETag": tag})
             headers["ETag"] = tag
+        if f.hold and active:
+            return await self._held(request, body, content_type, headers, f.hold)
         return web.Response(body=body, content_type=content_type, headers=headers)
+
+    async def _held(self, request: web.Request, body: bytes, content_type: str,
+                    headers: dict[str, str], seconds: float) -> web.StreamResponse:
+        """The answer, held open for `seconds` (or until release_holds) with a space a
+        second; a client that went away meanwhile is not an error."""
+        resp = web.StreamResponse(headers={"Content-Type": content_type, **headers})
+        try:
+            await resp.prepare(request)
+            until = time.monotonic() + seconds
+            while time.monotonic() < until and not self.holds_released.is_set():
+                await resp.write(b" ")
+                await asyncio.sleep(1.0)
+            await resp.write(body)
+            await resp.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass  # the client is gone
+        return resp
 
     def _scale(self, token: str) -> int:
         f = self.faults.get(token)

@@ -95,7 +95,8 @@ def _source(name: str, board_url: str, topic: str) -> dict[str, Any]:
                              "format": "json", "urlSecretRef": {**ref, "key": "json"},
                              "signingKeySecretRef": {**ref, "key": "hmac"}}},
                          {"name": "bus", "pubsub": {"topic": topic}}],
-                     "run": {"requestsPerSecondPerHost": 50, "timeoutSeconds": 120,
+                     # a Job deadline with room for a killed pod's retry on a busy machine
+                     "run": {"requestsPerSecondPerHost": 50, "timeoutSeconds": 300,
                              "retries": 1}}}
 
 
@@ -347,7 +348,7 @@ def test_faults_delay_delivery_but_lose_nothing(cluster, crd, namespace, sinks, 
         for pid in pids:
             os.kill(pid, 9)
         sinks.hook.ok()
-        st = wait_run(cluster, namespace, "faults", before)  # by the Job's second pod
+        st = wait_run(cluster, namespace, "faults", before, 240)  # by the Job's second pod
         assert st["lastRun"]["updated"] == 0  # the killed pod had stored the change
         assert _notify(st)["hook"]["pending"] == 0
         consumed += json_changes(sinks.hook)  # the hung request, answered 2xx, and the retry

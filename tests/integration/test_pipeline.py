@@ -189,3 +189,31 @@ async def test_boards_answering_304_count_as_not_modified(boards, tmp_path):
     assert second.summary.fetched == 2  # plain only: the 304 board transferred nothing
     assert first.summary.not_modified == 0 and second.summary.not_modified == 2
     assert [b.state for b in second.summary.boards] == ["OK", "OK", "NotFound"]
+
+
+async def test_a_lock_lost_after_the_commit_still_reports_the_runs_changes(boards):
+    # the run's changes are committed: losing the lock's session afterwards (the server
+    # dropped it) must neither fail the run nor make a rerun report nothing
+    import psycopg
+
+    from jobscrape.store.postgres import PostgresStore
+    from jobscrape_dev.pgserver import PgServer
+
+    class DroppedAfterCommit(PostgresStore):
+        def apply_run(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            diff = super().apply_run(*args, **kwargs)
+            with psycopg.connect(dsn, autocommit=True) as c:
+                dropped = c.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = "
+                    "'advisory' AND granted AND pid <> pg_backend_pid()").fetchall()
+            assert dropped == [(True,)]
+            return diff
+
+    with PgServer() as pg:
+        dsn = pg.create_database()
+        store = DroppedAfterCommit(dsn)
+        store.migrate()
+        out = await run_once("s", [_gh(boards, "vercel")], store, OPTS)
+        assert out.diff.counts == (2, 0, 0)
+        assert (out.summary.created, out.summary.boards[0].postings) == (2, 2)
+        store.close()

@@ -111,3 +111,26 @@ def test_notify_series_per_target():
     assert "# TYPE jobscrape_notify_delivered_total counter" in text
     assert ('jobscrape_notify_delivered_total{jobsource="platform",namespace="jobs",'
             'target="hook"} 12.0') in text
+
+
+def test_the_index_keeps_only_what_the_series_read():
+    from jobscrape.controller.metrics import metric_status
+
+    full = {**BODY["status"], "conditions": [
+        {"type": "Ready", "status": "True", "reason": "CronJobReady", "message": "x" * 500}],
+        "recentPostings": [{"title": f"Engineer {i}", "board": "gh"} for i in range(20)],
+        "notify": [{"name": "hook", "delivered": 2, "pending": 1, "lastError": "HTTP 500",
+                    "oldestPendingTime": "2026-11-24T05:00:00Z"}],
+        "boards": [{**b, "message": "m" * 300, "httpStatus": 200}
+                   for b in BODY["status"]["boards"]],
+        "lastRun": {**BODY["status"]["lastRun"], "jobName": "j-1", "fetched": 412}}
+    slim = metric_status(full)
+    assert set(slim) == {"postings", "lastSuccessfulTime", "nextScheduleTime", "lastRun",
+                         "boards", "notify"}
+    assert "message" not in slim["boards"][0] and "lastError" not in slim["notify"][0]
+    assert sorted(source_samples({**BODY, "status": slim}, NOW), key=repr) == sorted(
+        source_samples({**BODY, "status": full}, NOW), key=repr)
+    # a status someone wrote with the wrong shapes: kept as it is, read_status drops it
+    odd = {"boards": "not a list", "lastRun": 3, "postings": "many"}
+    assert metric_status(odd) == odd and metric_status(None) == {}
+    assert source_samples({**BODY, "status": odd}, NOW)  # the spec's series are still there

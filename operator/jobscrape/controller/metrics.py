@@ -7,6 +7,7 @@ registry is built from it and the README's metrics reference is generated from i
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -157,22 +158,52 @@ def source_samples(body: Mapping[str, Any], now: datetime) -> list[Sample]:
     return out
 
 
+#: The status fields the per-source series read (source_samples), and of each list item or
+#: object in it the keys they read: all the metrics index keeps of a status.
+METRIC_STATUS: dict[str, tuple[str, ...] | None] = {
+    "lastSuccessfulTime": None, "postings": None, "nextScheduleTime": None,
+    "lastRun": ("completionTime", "durationSeconds", "result", *CHANGE_KINDS),
+    "boards": ("name", "type", "state", "postings", "consecutiveFailures"),
+    "notify": ("name", "pending", "delivered", "dead", "oldestPendingTime"),
+}
+
+
+def _pick(value: Any, keys: tuple[str, ...]) -> Any:
+    """`value` (an object, or a list of objects) with only `keys`; anything else as it is
+    (read_status drops what has the wrong shape)."""
+    if isinstance(value, Mapping):
+        return {k: value[k] for k in keys if k in value}
+    if isinstance(value, list):
+        return [_pick(v, keys) for v in value]
+    return value
+
+
+def metric_status(status: Any) -> dict[str, Any]:
+    """The part of a JobSource status the metrics read (METRIC_STATUS)."""
+    if not isinstance(status, Mapping):
+        return {}
+    return {k: (status[k] if keys is None else _pick(status[k], keys))
+            for k, keys in METRIC_STATUS.items() if k in status}
+
+
 class SourceIndex(Collector):
-    """The latest body of each JobSource, kept from watch events; collects per-source series."""
+    """What the metrics need of each JobSource (its name, three spec fields and
+    metric_status of its status), kept from watch events as compact JSON (thousands of
+    sources in one process); collects per-source series."""
 
     def __init__(self) -> None:
-        self._bodies: dict[tuple[str, str], dict[str, Any]] = {}
+        self._bodies: dict[tuple[str, str], bytes] = {}
         self._lock = threading.Lock()
 
     def update(self, body: Mapping[str, Any]) -> None:
-        """Remember what metrics need of a JobSource body (spec and status only)."""
-        m = body.get("metadata") or {}
+        """Remember what metrics need of a JobSource body."""
+        m, spec = body.get("metadata") or {}, body.get("spec") or {}
         slim = {"metadata": {"namespace": m.get("namespace"), "name": m.get("name")},
-                "spec": {k: (body.get("spec") or {}).get(k)
-                         for k in ("schedule", "timeZone", "suspend")},
-                "status": dict(body.get("status") or {})}
+                "spec": {k: spec.get(k) for k in ("schedule", "timeZone", "suspend")},
+                "status": metric_status(body.get("status"))}
+        packed = json.dumps(slim, separators=(",", ":"), default=str).encode()
         with self._lock:
-            self._bodies[(str(m.get("namespace")), str(m.get("name")))] = slim
+            self._bodies[(str(m.get("namespace")), str(m.get("name")))] = packed
 
     def remove(self, namespace: str, name: str) -> None:
         """Forget a deleted JobSource: its series vanish at the next scrape."""
@@ -192,8 +223,8 @@ class SourceIndex(Collector):
                                          labels=list(m.labels)) if m.type == "counter"
                      else GaugeMetricFamily(m.name, m.help, labels=list(m.labels)))
             for m in FAMILIES}
-        for body in bodies:
-            for s in source_samples(body, now):
+        for packed in bodies:
+            for s in source_samples(json.loads(packed), now):
                 fams[s.name].add_metric(list(s.labels), s.value)
         yield from fams.values()
 

@@ -115,8 +115,10 @@ async def run_once(
                 validators=replace(f.validators, filters=recipe) if f.validators else None,
                 report_updates=same_reading(before.filters if before else None, recipe)))
         diff = store.apply_run(source, run_id, outcomes, now, targets=targets)
-        counts = store.board_counts(source)
-        finished = clock()
+    # read after the lock is released: the run is committed, and a lock session lost from
+    # here on must not make the run look undone (a rerun would find nothing to report)
+    counts = store.board_counts(source)
+    finished = clock()
     fetched, not_modified = delivered(fetches, counts)
     summary = RunSummary(
         job_name=job_name, started=started, finished=finished,
