@@ -91,6 +91,20 @@ def _audit(audit: Path, user: str, start_line: int, verbs: tuple[str, ...]
     return len(lines), per
 
 
+def _resyncs(audit: Path, user: str, start_line: int) -> int:
+    """Resyncs `user` began since `start_line`: lists of JobSources that are a first page
+    (no `continue` token)."""
+    count = 0
+    for line in audit.read_text().splitlines()[start_line:]:
+        ev = json.loads(line)
+        if (ev.get("user", {}).get("username") == user and ev.get("verb") == "list"
+                and ev.get("objectRef", {}).get("resource") == P
+                and ev.get("stage") in (None, "ResponseComplete")
+                and "continue=" not in ev.get("requestURI", "")):
+            count += 1
+    return count
+
+
 WRITES = ("create", "update", "patch", "delete")
 READS = ("get", "list")
 
@@ -354,8 +368,11 @@ async def _amain(args: argparse.Namespace) -> int:
                 await asyncio.sleep(args.resync_seconds + 10)
                 _, idle = _audit(cp.audit_log, user, mark, WRITES)
                 _, idle_reads = _audit(cp.audit_log, user, mark, READS)
-                print(f"one idle resync ({args.resync_seconds:.0f}s + 10s): writes "
-                      f"{_fmt(idle)}, reads {_fmt(idle_reads)}", flush=True)
+                resyncs = max(1, _resyncs(cp.audit_log, user, mark))
+                print(f"idle resyncs in {args.resync_seconds:.0f}s + 10s: {resyncs}; per "
+                      f"resync: writes {sum(idle.values()) / resyncs:g}, reads "
+                      f"{sum(idle_reads.values()) / resyncs:g} (in all: writes {_fmt(idle)}, "
+                      f"reads {_fmt(idle_reads)})", flush=True)
                 if args.tracemalloc:
                     os.kill(op.pid, signal.SIGUSR1)
                     await asyncio.sleep(5)

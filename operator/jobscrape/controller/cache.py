@@ -15,7 +15,7 @@ kept as a compact record, not as its body:
 - for a CronJob the two status times the JobSource's status shows; for a store claim (the
   operator may not list or watch claims) its small trimmed body and when it was read.
 
-JobSources are kept as compact JSON without managedFields. Records never go back in time: an
+JobSources are kept as compressed JSON without managedFields. Records never go back in time: an
 older resourceVersion than the one held is ignored, and a deletion leaves a tombstone so that a
 write's response that arrives after the watch's DELETED does not bring the object back.
 """
@@ -222,7 +222,8 @@ class OwnedCache:
 
 
 class SourceCache:
-    """The last seen body of every JobSource (without managedFields), by (namespace, name)."""
+    """The last seen body of every JobSource (without managedFields, compressed JSON), by
+    (namespace, name)."""
 
     def __init__(self) -> None:
         self._items: dict[tuple[str, str], bytes] = {}
@@ -244,14 +245,14 @@ class SourceCache:
         if held is not None and held[0] == uid and (older(rv, held[1]) or rv == held[1]):
             return rv == held[1]  # an older version: dropped; the same one: kept already
         slim = {**body, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
-        self._items[key] = json.dumps(slim, separators=(",", ":"), default=str).encode()
+        self._items[key] = _pack(slim)
         self._versions[key] = (sys.intern(uid), rv)
         return True
 
     def get(self, namespace: str, name: str) -> Obj | None:
         """The last seen body (a fresh copy), or None."""
         raw = self._items.get((namespace, name))
-        return json.loads(raw) if raw is not None else None
+        return json.loads(zlib.decompress(raw)) if raw is not None else None
 
     def forget(self, namespace: str, name: str) -> None:
         """The source is gone."""

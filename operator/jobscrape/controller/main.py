@@ -9,7 +9,7 @@ import argparse
 import os
 import re
 
-from jobscrape import logs
+from jobscrape import heap, logs
 from jobscrape.controller import naming
 from jobscrape.controller.policy import BOUNDED_RESOURCES, RunnerPolicy, parse_image_list
 
@@ -86,8 +86,10 @@ def run(args: argparse.Namespace) -> int:
     import kopf
 
     from jobscrape.controller import builders, operator
+    from jobscrape.controller.kopfmemory import EventOnlyMemories
 
     logs.configure(args.log_format, args.log_level)
+    heap.return_large_blocks()  # list pages and watch bodies of thousands of sources
     if args.kubeconfig:
         os.environ["KUBECONFIG"] = args.kubeconfig  # kopf's own login reads it too
     rt = operator.RUNTIME
@@ -105,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         namespaces=list(args.namespace),
         clusterwide=not args.namespace,
         liveness_endpoint=f"http://{health[0]}:{health[1]}/healthz" if health else None,
+        memories=EventOnlyMemories(),
     )
     return 0
 

@@ -91,12 +91,12 @@ from jobscrape.boards.base import (
     has_details,
 )
 from jobscrape.boards.normalise import DescriptionLimits
+from jobscrape.heap import return_large_blocks
 from jobscrape.httpcache import Validators
 from jobscrape.netguard import BlockedAddress, host_of
 from jobscrape.pinned import PinnedTransport, check_url
 from jobscrape.postings import Posting, clean_line
 from jobscrape.runner.bodybudget import BodyBudget, BodyHold
-from jobscrape.runner.heap import return_large_blocks
 from jobscrape.runner.parsepool import (
     Body,
     PageParser,

@@ -62,8 +62,8 @@ from jobscrape.boards.base import (
     parse_page,
 )
 from jobscrape.boards.normalise import DescriptionLimits, description_limits
+from jobscrape.heap import return_large_blocks
 from jobscrape.postings import Posting
-from jobscrape.runner.heap import return_large_blocks
 from jobscrape.runner.spill import PostingBatches
 
 log = logging.getLogger("jobscrape.parse")

@@ -8,7 +8,7 @@ import platform
 
 import pytest
 
-from jobscrape.runner import heap
+from jobscrape import heap
 
 
 def test_the_threshold_is_fixed_once_on_glibc(monkeypatch) -> None:

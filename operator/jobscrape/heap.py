@@ -2,11 +2,12 @@
 
 By default glibc raises its mmap threshold each time a large block is freed (up to 32 MiB on
 64-bit), so that after the first 20 MiB body, later bodies and the objects parsed from them
-come from the heap, where freed memory stays with the process. A run reads many such blocks
-one after another (pages, bodies, pickled postings): with a fixed threshold they are mapped
-and unmapped, and the peak memory of a run of large pages drops by about a sixth (see
-bench/bounded_bench.py). Where the C library is not glibc, nothing changes.
-"""
+come from the heap, where freed memory stays with the process. The runner reads many such
+blocks one after another (pages, bodies, pickled postings), the operator list pages and watch
+streams of thousands of objects: with a fixed threshold they are mapped and unmapped. The peak
+memory of a run of large pages drops by about a sixth (bench/bounded_bench.py), the operator's
+memory after 5,000 sources converged by about 10 MiB (bench/operator_bench.py). Where the C
+library is not glibc, nothing changes."""
 
 from __future__ import annotations
 
