@@ -76,13 +76,13 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _audit(audit: Path, user: str, start_line: int, verbs: tuple[str, ...]
-           ) -> tuple[int, collections.Counter[str]]:
-    """(lines in the log, requests of `user` with these verbs since `start_line` by
-    'verb resource[/subresource]')."""
+def _audit(audit: Path, user: str, start_line: int, verbs: tuple[str, ...],
+           end_line: int | None = None) -> tuple[int, collections.Counter[str]]:
+    """(lines in the log, requests of `user` with these verbs from `start_line` (to
+    `end_line`) by 'verb resource[/subresource]')."""
     per: collections.Counter[str] = collections.Counter()
     lines = audit.read_text().splitlines()
-    for line in lines[start_line:]:
+    for line in lines[start_line:end_line]:
         ev = json.loads(line)
         if ev.get("user", {}).get("username") == user and ev.get("verb") in verbs:
             ref = ev.get("objectRef", {})
@@ -91,18 +91,20 @@ def _audit(audit: Path, user: str, start_line: int, verbs: tuple[str, ...]
     return len(lines), per
 
 
-def _resyncs(audit: Path, user: str, start_line: int) -> int:
-    """Resyncs `user` began since `start_line`: lists of JobSources that are a first page
-    (no `continue` token)."""
-    count = 0
-    for line in audit.read_text().splitlines()[start_line:]:
+def _first_resync(audit: Path, user: str, start_line: int) -> tuple[int, int | None]:
+    """Audit lines [begin, end) of the first resync `user` began after `start_line`: from its
+    first list of JobSources without a `continue` token to the next such list (None: to the
+    end of the log). Pages of a resync still going at `start_line` are not its."""
+    begin: int | None = None
+    for i, line in enumerate(audit.read_text().splitlines()[start_line:], start_line):
         ev = json.loads(line)
         if (ev.get("user", {}).get("username") == user and ev.get("verb") == "list"
                 and ev.get("objectRef", {}).get("resource") == P
-                and ev.get("stage") in (None, "ResponseComplete")
                 and "continue=" not in ev.get("requestURI", "")):
-            count += 1
-    return count
+            if begin is not None:
+                return begin, i
+            begin = i
+    return (start_line if begin is None else begin), None
 
 
 WRITES = ("create", "update", "patch", "delete")
@@ -367,12 +369,10 @@ async def _amain(args: argparse.Namespace) -> int:
                 print(f"reads per JobSource: {_fmt(reads, n)}", flush=True)
                 await asyncio.sleep(args.resync_seconds + 10)
                 _, idle = _audit(cp.audit_log, user, mark, WRITES)
-                _, idle_reads = _audit(cp.audit_log, user, mark, READS)
-                resyncs = max(1, _resyncs(cp.audit_log, user, mark))
-                print(f"idle resyncs in {args.resync_seconds:.0f}s + 10s: {resyncs}; per "
-                      f"resync: writes {sum(idle.values()) / resyncs:g}, reads "
-                      f"{sum(idle_reads.values()) / resyncs:g} (in all: writes {_fmt(idle)}, "
-                      f"reads {_fmt(idle_reads)})", flush=True)
+                begin, end = _first_resync(cp.audit_log, user, mark)
+                _, idle_reads = _audit(cp.audit_log, user, begin, READS, end)
+                print(f"one idle resync ({args.resync_seconds:.0f}s + 10s watched): writes "
+                      f"{_fmt(idle)}, reads {_fmt(idle_reads)}", flush=True)
                 if args.tracemalloc:
                     os.kill(op.pid, signal.SIGUSR1)
                     await asyncio.sleep(5)
