@@ -297,7 +297,11 @@ def test_operators_own_objects_are_accepted(op_api, source, wire):
     made = kube.create(cj)
     job = builders.build_run_now_job(source, spec, opts, "now-1", made["metadata"]["uid"])
     job["spec"]["suspend"] = True  # no runner pod: this test is about admission only
-    kube.create(job)
+    made_job = kube.create(job)
+    finish = builders.build_finish_job(source, spec, opts, made_job["metadata"]["name"],
+                                       made_job["metadata"]["uid"], 3)
+    finish["spec"]["suspend"] = True
+    kube.create(finish)  # the Job that finishes a sharded run passes too
     # server-side apply of what exists already is an UPDATE: admitted the same way
     for obj in (builders.build_service_account(source), builders.build_role(source),
                 builders.build_role_binding(source), cj):

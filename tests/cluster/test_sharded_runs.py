@@ -2,7 +2,8 @@
 boards on 6 hosts (6 board servers, each on an address of its own) with `shards: 3` runs as an
 Indexed Job of 3 pods; no host is fetched by two pods; the status describes all 30 boards;
 killing one shard's pod mid-run leaves the other shards' results stored and that shard is
-retried within its own limit."""
+retried within its own limit; killed with no retries left, the operator finishes the run and
+its status shows that shard's boards failed."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.cluster
 
 G, V, P = "jobscrape.io", "v1alpha1", "jobsources"
 HOSTS, PER_HOST, SHARDS = 6, 5, 3
-#: seconds the slow host holds its boards' first answers open (trickling, so no read times
+#: seconds the slow host holds its boards' answers open (trickling, so no read times
 #: out; under the 120 s fetch budget): the window in which the test kills that shard's pod
 HOLD = 100.0
 
@@ -164,7 +165,7 @@ def test_a_sharded_run_splits_boards_by_host_and_survives_a_killed_shard(
         # get a third posting each, stored by the other shards while that shard is retried
         slow = next(i for i, s in enumerate(plan) if any(b.name.startswith("h0b") for b in s))
         for k in range(PER_HOST):
-            servers.boards[0].set_fault(f"h0b{k}", hold=HOLD, times=1, scale=2)
+            servers.boards[0].set_fault(f"h0b{k}", hold=HOLD, scale=2)
         for j in range(1, HOSTS):
             for k in range(PER_HOST):
                 servers.boards[j].set_fault(f"h{j}b{k}", scale=3)
@@ -186,42 +187,89 @@ def test_a_sharded_run_splits_boards_by_host_and_survives_a_killed_shard(
                                            None), timeout=60, what="the slow shard's pod")
         except AssertionError as e:
             raise AssertionError(f"{e}\n{_explain(cluster, namespace)}") from None
-        assert servers.boards[0].in_flight >= 1  # it is still waiting on host 0
+        # it is still waiting on host 0 (a request lost on the way is sent again, held too)
+        wait_for(lambda: servers.boards[0].in_flight >= 1, timeout=60,
+                 what="the slow shard's request to host 0")
         client.CoreV1Api(cluster.api).delete_namespaced_pod(
             victim.metadata.name, namespace, grace_period_seconds=0)
+
+        # the killed pod is gone (once the Job controller has counted it and dropped its
+        # tracking finalizer); only then are the held answers let go (before, the dying pod
+        # could still get them), so that its retry is answered at once
+        def gone() -> bool:
+            return victim.metadata.name not in {p.metadata.name
+                                                for p in _pods(cluster, namespace, job_name)}
+        wait_for(gone, timeout=60, what="the killed pod's removal")
+        servers.boards[0].release_holds()
         st = _wait_run(cluster, namespace, before, 240)
         assert st["lastRun"]["jobName"] == job_name
         assert [b["name"] for b in st["boards"]] == [b["name"] for b in boards]
-        assert {b["state"] for b in st["boards"]} == {"OK"}, st["boards"]
+        assert {b["state"] for b in st["boards"]} == {"OK"}, (st["boards"],
+                                                               _explain(cluster, namespace))
         assert st["lastRun"]["result"] == "Succeeded"
         assert st["lastRun"]["created"] == (HOSTS - 1) * PER_HOST  # a third on all but host 0
-        # the killed pod is gone (once the Job controller has counted it and dropped its
-        # tracking finalizer), replaced
-        def replaced() -> list[client.V1Pod] | None:
-            pods = _pods(cluster, namespace, job_name)
-            names = {p.metadata.name for p in pods}
-            return pods if victim.metadata.name not in names else None
-        pods = wait_for(replaced, timeout=60, what="the killed pod's removal")
-        # every index has a pod (the Job controller may briefly list more than one for the
-        # retried index; what it counted is checked below)
-        assert sorted({_index(p) for p in pods}) == list(range(SHARDS)), [
-            (p.metadata.name, _index(p), p.status.phase) for p in pods]
         again = wait_for(lambda: next((p for p in _pods(cluster, namespace, job_name)
                                        if _index(p) == slow and p.status.phase == "Succeeded"),
                                       None), timeout=60, what="the retried shard's pod")
         assert f"shard {slow} of {SHARDS}: boards" in cluster.pod_log(namespace,
                                                                      again.metadata.name)
-        def job_counts() -> tuple[int, int] | None:  # the pods' ends, as the Job counts them
+        def job_counts() -> tuple[int, int, str | None] | None:  # as the Job counts them
             s = client.BatchV1Api(cluster.api).read_namespaced_job(job_name, namespace).status
-            return (s.failed, s.succeeded) if s.completion_time else None
-        assert wait_for(job_counts, timeout=60, what="the Job's completion") == (1, SHARDS)
+            return (s.failed or 0, s.succeeded, s.failed_indexes) if s.completion_time else None
+        # every shard succeeded, the killed one on its retry: one failure in all
+        failed, succeeded, failed_indexes = wait_for(job_counts, timeout=60,
+                                                     what="the Job's completion")
+        assert (failed, succeeded, failed_indexes or "") == (1, SHARDS, ""), (
+            failed, succeeded, failed_indexes, _explain(cluster, namespace))
         assert _open_postings(servers.pg, dsn) == {
             b["name"]: (2 if b["name"].startswith("h0b") else 3) for b in boards}
-        # the killed pod's requests to the slow host are still held open (for nobody):
-        # end them, so that the server stops at once
-        servers.boards[0].release_holds()
         wait_for(lambda: servers.boards[0].in_flight == 0, timeout=30,
                  what="the slow host's last answers")
+
+        # third run, no retries: the slow shard's pod is killed for good; the operator sees the
+        # Job fail and a finishing Job writes the run's status: that shard's boards failed,
+        # the other shards' results as they stored them
+        _co(cluster).patch_namespaced_custom_object(G, V, namespace, P, "sharded", {
+            "spec": {"run": {"retries": 0}}})
+        for k in range(PER_HOST):
+            servers.boards[0].set_fault(f"h0b{k}", hold=HOLD, scale=2)
+        for j in range(1, HOSTS):
+            for k in range(PER_HOST):
+                servers.boards[j].set_fault(f"h{j}b{k}", scale=4)
+        seen = {j.metadata.name for j in client.BatchV1Api(cluster.api).list_namespaced_job(
+            namespace).items}
+        before = _run_now(cluster, namespace, "three")
+        job_name = wait_for(lambda: next(
+            (j.metadata.name for j in client.BatchV1Api(cluster.api).list_namespaced_job(
+                namespace).items if j.metadata.name not in seen), None),
+            timeout=60, what="the third run's Job")
+        wait_for(lambda: all(_open_postings(servers.pg, dsn).get(b) == 4 for b in others),
+                 timeout=120, interval=0.5, what="the other shards' fourth postings")
+        victim = wait_for(lambda: next((p for p in _pods(cluster, namespace, job_name)
+                                        if _index(p) == slow and p.status.phase == "Running"),
+                                       None), timeout=60, what="the slow shard's pod, again")
+        wait_for(lambda: servers.boards[0].in_flight >= 1, timeout=60,
+                 what="the slow shard's request to host 0, again")
+        client.CoreV1Api(cluster.api).delete_namespaced_pod(
+            victim.metadata.name, namespace, grace_period_seconds=0)
+        st = _wait_run(cluster, namespace, before, 240)
+        assert st["lastRun"]["jobName"] == job_name
+        assert [b["name"] for b in st["boards"]] == [b["name"] for b in boards]
+        states = {b["name"]: (b["state"], b.get("message", "")) for b in st["boards"]}
+        for b in boards:
+            if b["name"] in others:
+                assert states[b["name"]][0] == "OK", states
+            else:
+                assert states[b["name"]][0] == "Failing", states
+                assert f"shard {slow} of {SHARDS} did not finish" in states[b["name"]][1]
+        assert st["lastRun"]["result"] == "PartiallyFailed"
+        assert st["lastRun"]["created"] == len(others)  # a fourth on the other shards' boards
+        finish = client.BatchV1Api(cluster.api).read_namespaced_job(f"{job_name}-finish",
+                                                                    namespace)
+        assert finish.metadata.owner_references[0].name == job_name
+        failed = client.BatchV1Api(cluster.api).read_namespaced_job(job_name, namespace)
+        assert failed.status.failed_indexes == str(slow)
+        servers.boards[0].release_holds()  # the killed pod's answers, held for nobody
     finally:
         for s in servers.boards:  # answers still held open (a failure above) end now
             s.release_holds()

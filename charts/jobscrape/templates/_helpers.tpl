@@ -104,7 +104,7 @@ wildcards. The same rules go into the ClusterRole or into a Role per watched nam
   verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: ["batch"]
   resources: ["jobs"]
-  verbs: ["create"]  # run-now
+  verbs: ["create", "list", "watch"]  # run-now; finishing sharded runs
 - apiGroups: [""]
   resources: ["serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "patch"]

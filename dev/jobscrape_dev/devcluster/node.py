@@ -61,6 +61,11 @@ POD_SUBNET = "10.213.1.0/24"
 POD_GATEWAY = "10.213.1.1"
 GUARDED_RANGE = "10.213.0.0/23"
 BRIDGE = "jsnode0"
+#: the bridge's own MAC, set explicitly: a Linux bridge without one takes the lowest MAC of
+#: its ports, so each new pod's veth could change it, and pods that had resolved the node
+#: address to the old MAC lost every packet to the node (API server, PostgreSQL, board
+#: servers) until their ARP entry expired, 15-45 s: the connect timeouts seen in sharded runs
+BRIDGE_MAC = "02:6a:73:6e:00:01"
 NFT_TABLE = "jsnode"
 CNI_NETWORK = "jsnode"
 CGROUP_ROOT = "jobscrape"
@@ -505,6 +510,7 @@ class Node:
         if link_exists(BRIDGE):
             raise NodeError(f"interface {BRIDGE} exists already (not made by a node of ours)")
         _run(["ip", "link", "add", BRIDGE, "type", "bridge"])
+        _run(["ip", "link", "set", BRIDGE, "address", BRIDGE_MAC])
         _run(["ip", "addr", "add", f"{self.address}/32", "dev", BRIDGE])
         _run(["ip", "addr", "add", f"{POD_GATEWAY}/{POD_SUBNET.split('/')[1]}", "dev", BRIDGE])
         _run(["ip", "link", "set", BRIDGE, "up"])

@@ -15,6 +15,9 @@ JOB_NAME_ENV = "JOBSCRAPE_JOB_NAME"  # the pod's Job (label batch.kubernetes.io/
 DSN_ENV = "JOBSCRAPE_POSTGRES_DSN"  # PostgreSQL DSN from spec.store.postgres.dsnSecretRef
 SHARDS_ENV = "JOBSCRAPE_SHARDS"  # a sharded run: how many shards its Indexed Job has
 SHARD_INDEX_ENV = "JOB_COMPLETION_INDEX"  # which shard this pod is (set by the Job controller)
+#: set on the pod that finishes a sharded run which ended with shards missing: it merges the
+#: shards' records (JOBSCRAPE_JOB_NAME names the run's Job) and writes the run's status
+FINISH_RUN_ENV = "JOBSCRAPE_FINISH_RUN"
 #: how many parse processes the runner starts: its container's CPU request, rounded up
 PARSE_WORKERS_ENV = "JOBSCRAPE_PARSE_WORKERS"
 

@@ -10,6 +10,7 @@ from typing import Any
 from jobscrape.api.contract import (  # noqa: F401  (re-exported for controller code)
     API_VERSION,
     DSN_ENV,
+    FINISH_RUN_ENV,
     GROUP,
     JOB_NAME_ENV,
     KIND,
@@ -150,10 +151,22 @@ def job_spec(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> Obj:
         return {"activeDeadlineSeconds": spec.run.timeout_seconds,
                 "backoffLimit": spec.run.retries,
                 "template": pod_template(src, spec, opts)}
+    # a shard's pod is replaced only once it has stopped (not while it terminates), so two
+    # pods of one shard never fetch its hosts at once
     return {"activeDeadlineSeconds": spec.run.timeout_seconds,
             "completionMode": "Indexed", "completions": shards, "parallelism": shards,
             "backoffLimitPerIndex": spec.run.retries, "maxFailedIndexes": shards - 1,
+            "podReplacementPolicy": "Failed",
             "template": pod_template(src, spec, opts)}
+
+
+def job_labels(src: SourceRef, spec: JobSourceSpec) -> dict[str, str]:
+    """Labels of a run's Job: the source's, and on a sharded run its shard count (the operator
+    watches those Jobs, to finish a run that ends with shards missing)."""
+    labels = naming.labels(src.name)
+    if spec.run.shards > 1:
+        labels[naming.SHARDS_LABEL] = str(spec.run.shards)
+    return labels
 
 
 def build_cronjob(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) -> Obj:
@@ -164,7 +177,7 @@ def build_cronjob(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions) ->
         "concurrencyPolicy": spec.concurrency_policy,
         "successfulJobsHistoryLimit": spec.successful_runs_history_limit,
         "failedJobsHistoryLimit": spec.failed_runs_history_limit,
-        "jobTemplate": {"metadata": {"labels": naming.labels(src.name)},
+        "jobTemplate": {"metadata": {"labels": job_labels(src, spec)},
                         "spec": job_spec(src, spec, opts)},
     }
     if spec.time_zone:
@@ -182,6 +195,7 @@ def build_run_now_job(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions
     `kubectl create job --from=cronjob/...` it is marked manual; its owner reference is not a
     controller reference, so the CronJob controller neither counts it nor warns about it."""
     meta = _meta(naming.run_now_job_name(src.name, value), src, owned=False)
+    meta["labels"] = job_labels(src, spec)
     meta["labels"][naming.RUN_NOW_LABEL] = naming.run_now_hash(value)
     meta["annotations"] = {"cronjob.kubernetes.io/instantiate": "manual"}
     meta["ownerReferences"] = (
@@ -190,6 +204,30 @@ def build_run_now_job(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions
         if cronjob_uid else [owner_reference(src)])
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
             "spec": job_spec(src, spec, opts)}
+
+
+#: Tries of a finishing pod (it only reads the store, delivers and writes the status)
+FINISH_RETRIES = 2
+
+
+def build_finish_job(src: SourceRef, spec: JobSourceSpec, opts: OperatorOptions,
+                     job_name: str, job_uid: str, shards: int) -> Obj:
+    """The Job that finishes the sharded run of Job `job_name` (`shards` shards) when it ended
+    with shards missing: one runner pod that merges the shards' records (the missing shards'
+    boards as failed), delivers and writes the run's status. Owned by that Job, so it goes
+    with it."""
+    template = pod_template(src, spec, opts)
+    container = template["spec"]["containers"][0]
+    plain = {JOB_NAME_ENV: job_name, SHARDS_ENV: str(shards), FINISH_RUN_ENV: "true"}
+    container["env"] = ([e for e in container["env"] if e["name"] not in plain]
+                        + [{"name": k, "value": v} for k, v in plain.items()])
+    meta = _meta(naming.finish_job_name(job_name), src, owned=False)
+    meta["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "Job", "name": job_name,
+                                "uid": job_uid, "controller": False,
+                                "blockOwnerDeletion": False}]
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
+            "spec": {"activeDeadlineSeconds": spec.run.timeout_seconds,
+                     "backoffLimit": FINISH_RETRIES, "template": template}}
 
 
 def build_service_account(src: SourceRef) -> Obj:

@@ -10,6 +10,7 @@ MANAGED_BY = "app.kubernetes.io/managed-by"
 SOURCE_LABEL = "jobscrape.io/source"
 RUN_NOW_ANNOTATION = "jobscrape.io/run-now"
 RUN_NOW_LABEL = "jobscrape.io/run-now-hash"
+SHARDS_LABEL = "jobscrape.io/shards"  # on the Jobs of a sharded run: how many shards
 OPERATOR = "jobscrape"
 FIELD_MANAGER = "jobscrape-operator"
 DEFAULT_RUNNER_IMAGE = "ghcr.io/jobscrape/jobscrape:0.1.0"
@@ -43,6 +44,11 @@ def run_now_job_name(source: str, value: str) -> str:
     """The Job started for one run-now value: the same value always gives the same name."""
     digest = hashlib.sha256(value.encode()).hexdigest()[:9]
     return f"{cronjob_name(source)}-n{digest}"  # 52 + 11 = 63 at most, like scheduled Jobs
+
+
+def finish_job_name(job_name: str) -> str:
+    """The Job that finishes the sharded run of Job `job_name` (one per run)."""
+    return _fit("", job_name, DNS_LABEL_MAX, "-finish")
 
 
 def run_now_hash(value: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 import kopf
 
-from jobscrape.controller import builders, decide, naming
+from jobscrape.controller import builders, decide, finisher, naming
 from jobscrape.controller.apiclient import AsyncKube, kopf_send
 from jobscrape.controller.cache import Key
 from jobscrape.controller.events import build_event
@@ -46,6 +46,11 @@ OWNED_KINDS = (("batch", "v1", "cronjobs", "batch/v1", "CronJob"),
 MANAGED = {naming.MANAGED_BY: naming.OPERATOR}
 MANAGED_SELECTOR = f"{naming.MANAGED_BY}={naming.OPERATOR}"
 RESYNC_PAGE = 1000  # JobSources per page of the resync's list
+# the Jobs of sharded runs (only those, server-side): one that ends with shards missing is
+# finished by a Job of its own (controller/finisher.py)
+SHARDED_JOBS = ("batch", "v1", "jobs")
+SHARDED_SELECTOR = f"{MANAGED_SELECTOR},{naming.SHARDS_LABEL}"
+FINISH_TRIES = 3
 
 
 @dataclass
@@ -141,6 +146,7 @@ async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.queueing.idle_timeout = 1.0
     for group, version, plural, _, _ in OWNED_KINDS:  # only the operator's own, server-side
         settings.watching.label_selectors[group, version, plural] = MANAGED_SELECTOR
+    settings.watching.label_selectors[SHARDED_JOBS] = SHARDED_SELECTOR
     kube = AsyncKube(kopf_send(), field_manager=naming.FIELD_MANAGER,
                      concurrency=RUNTIME.requests)
     RUNTIME.reconciler = Reconciler(kube=kube, options=RUNTIME.options, emit=_emit(kube))
@@ -287,6 +293,34 @@ def _register_owned(group: str, version: str, plural: str) -> None:
 
 for _g, _v, _p, _, _ in OWNED_KINDS:
     _register_owned(_g, _v, _p)
+
+
+@kopf.on.event(*SHARDED_JOBS)
+async def _on_sharded_job(type: str | None, event: dict[str, Any], **_: Any) -> None:
+    """A sharded run's Job changed: when it failed with shards missing, start its finisher
+    (tried again a few times when the API fails or the source is not in the cache yet)."""
+    raw = event.get("object") or {}
+    if type == "DELETED" or not finisher.has_failed(raw):
+        return
+    meta = raw.get("metadata") or {}
+    ns, source = meta.get("namespace") or "", source_of(raw) or ""
+    for attempt in range(1, FINISH_TRIES + 1):
+        rec = RUNTIME.reconciler
+        if rec is not None and RUNTIME.primed is not None:
+            await RUNTIME.primed.wait()
+        if rec is not None and rec.sources.get(ns, source) is not None:
+            try:
+                name = await rec.finish_run(raw)
+            except Exception as e:
+                log.warning("could not finish the sharded run %s/%s (%d of %d): %s", ns,
+                            meta.get("name"), attempt, FINISH_TRIES, _error_text(e))
+            else:
+                if name:
+                    log.info("run %s/%s ended with shards missing: Job %s finishes it", ns,
+                             meta.get("name"), name, extra={"namespace": ns, "jobsource": source})
+                return
+        if attempt < FINISH_TRIES:
+            await asyncio.sleep(5)
 
 
 async def _list_owned() -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from jobscrape.api.status import Condition, JobSourceStatus, read_status, wire
 from jobscrape.api.validate import parse_spec, validate_spec
-from jobscrape.controller import builders, decide, events, naming, policy
+from jobscrape.controller import builders, decide, events, finisher, naming, policy
 from jobscrape.controller.apiclient import AsyncKube
 from jobscrape.controller.cache import Owned, OwnedCache, SourceCache, content_digest, key_of
 from jobscrape.controller.conditions import fmt_time
@@ -198,10 +198,7 @@ class Reconciler:
         raw_status = body.get("status") or {}
         status = read_status(raw_status)
         out = Outcome()
-        spec, problems = parse_spec(body.get("spec") or {})
-        if spec is not None and not problems:
-            problems = validate_spec(spec) + policy.check_spec(
-                spec, self.options.policy, self.options.runner_image)
+        spec, problems = self._checked_spec(body)
         cj_status: Obj | None = None
         run_now_handled = status.last_run_now
         if problems:
@@ -265,6 +262,44 @@ class Reconciler:
             out.status_written = True
         self._seen[(src.namespace, src.name)] = _fingerprint(after)
         return out
+
+    def _checked_spec(self, body: Obj) -> tuple[Any, list[Any]]:
+        """The source's spec and its problems (schema, rules, the operator's runner policy)."""
+        spec, problems = parse_spec(body.get("spec") or {})
+        if spec is not None and not problems:
+            problems = validate_spec(spec) + policy.check_spec(
+                spec, self.options.policy, self.options.runner_image)
+        return spec, list(problems)
+
+    async def finish_run(self, job: Obj) -> str | None:
+        """When `job` is a sharded run of one of the cached sources that ended with shards
+        missing and no status (finisher.run_to_finish), start the Job that finishes it (once:
+        its name is fixed); the name of that Job, else None."""
+        meta = job.get("metadata") or {}
+        ns, source = meta.get("namespace"), (meta.get("labels") or {}).get(naming.SOURCE_LABEL)
+        body = self.sources.get(str(ns), str(source)) if ns and source else None
+        if body is None or body["metadata"].get("deletionTimestamp"):
+            return None
+        cronjob = self.owned.get(("CronJob", str(ns), naming.cronjob_name(str(source))))
+        owners = {r.get("uid") for r in meta.get("ownerReferences") or [] if isinstance(r, dict)}
+        if not owners & {body["metadata"]["uid"], cronjob.uid if cronjob else None}:
+            return None  # not a run of this source's CronJob (nor of the source itself)
+        shards = finisher.run_to_finish(job, (body.get("status") or {}).get("lastRun"))
+        spec, problems = self._checked_spec(body)
+        if shards is None or spec is None or problems:
+            return None
+        src = builders.SourceRef(str(ns), str(source), body["metadata"]["uid"])
+        fin = builders.build_finish_job(src, spec, self.options, meta["name"], meta["uid"],
+                                        shards)
+        name = fin["metadata"]["name"]
+        try:
+            await self.kube.create(fin)
+        except Conflict:
+            return name  # started before (e.g. before a restart)
+        await self.emit(body, "Warning", "ShardsFailed",
+                        f"Run {meta['name']} ended without shard(s) "
+                        f"{finisher.failed_indexes(job)}; Job {name} writes its status", None)
+        return name
 
     async def _announce_run(self, body: Obj, last_run: Obj | None) -> None:
         """One event per finished run: Normal when it succeeded, Warning otherwise."""

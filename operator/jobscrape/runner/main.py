@@ -9,6 +9,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from jobscrape.boards.base import BoardRef
@@ -74,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
     from jobscrape.api.vocabulary import OK_STATES
     from jobscrape.kubeclient import Kube, load_api_client
     from jobscrape.runner import report
-    from jobscrape.runner.shards import shard_of
-    from jobscrape.store import ShardLedger, StoreError, StoreLocked, StoreLockLost, open_store
+    from jobscrape.runner.shards import shard_count, shard_of
+    from jobscrape.store import ShardLedger, StoreError, StoreLocked, open_store
 
     logs.configure(args.log_format)
     ctx = {"namespace": args.namespace, "jobsource": args.name}
@@ -89,9 +90,14 @@ def run(args: argparse.Namespace) -> int:
             log.error("invalid spec: %s: %s", p.path, p.message, extra=ctx)
         return 2
     job_name = os.environ.get(contract.JOB_NAME_ENV) or None
+    finishing = os.environ.get(contract.FINISH_RUN_ENV) == "true"
     try:
-        shard = shard_of(os.environ)
-        if shard is not None and job_name is None:
+        shard = shard_of(os.environ) if not finishing else None
+        shards = shard[1] if shard is not None else shard_count(os.environ)
+        if finishing and shards is None:
+            raise ValueError(f"{contract.FINISH_RUN_ENV} finishes a sharded run, but "
+                             f"{contract.SHARDS_ENV} is not set above 1")
+        if shards is not None and job_name is None:
             raise ValueError(f"{contract.JOB_NAME_ENV} is not set: the shards of a run find "
                              "each other by their Job's name")
     except ValueError as e:
@@ -99,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         store = open_store(os.environ.get(contract.DSN_ENV) or args.store)
-        if shard is not None and not isinstance(store, ShardLedger):
+        if shards is not None and not isinstance(store, ShardLedger):
             store.close()
             log.error("spec.run.shards > 1 needs spec.store.postgres: the shards of a run "
                       "share one store", extra=ctx)
@@ -109,16 +115,13 @@ def run(args: argparse.Namespace) -> int:
         return store_failed(kube, args.namespace, args.name, str(e), ctx)
     source = f"{args.namespace}/{args.name}"
     try:
-        for attempt in range(1, RUN_ATTEMPTS + 1):
-            try:
-                out = asyncio.run(run_and_deliver(
-                    source, spec, store, fetch_options(spec, args.allow_private_networks),
-                    args.allow_private_networks, job_name, shard))
-                break
-            except StoreLockLost as e:  # what it committed stays; the next attempt goes on
-                if attempt == RUN_ATTEMPTS:
-                    raise
-                log.warning("%s; running again", e, extra=ctx)
+        if finishing:
+            assert shards is not None and job_name is not None
+            out = asyncio.run(finish_and_deliver(source, spec, store,
+                                                 args.allow_private_networks, job_name, shards))
+        else:
+            out = run_in_attempts(source, spec, store, args.allow_private_networks, job_name,
+                                  shard, ctx)
     except (StoreError, StoreLocked) as e:
         return store_failed(kube, args.namespace, args.name, str(e), ctx)
     finally:
@@ -133,7 +136,26 @@ def run(args: argparse.Namespace) -> int:
         if b.state not in OK_STATES:
             log.warning("board %s: %s %s", b.name, b.state, b.message, extra=ctx)
     write_status(kube, args.namespace, args.name, s)
-    return report.exit_code(out.own.boards)
+    return 0 if finishing else report.exit_code(out.own.boards)
+
+
+def run_in_attempts(source: str, spec: Any, store: Store, allow_private: bool,
+                    job_name: str | None, shard: tuple[int, int] | None,
+                    ctx: dict[str, str]) -> Finished:
+    """The run, once more when the store's server dropped its lock's session (what the
+    first attempt committed stays)."""
+    from jobscrape.store import StoreLockLost
+
+    for attempt in range(1, RUN_ATTEMPTS + 1):
+        try:
+            return asyncio.run(run_and_deliver(source, spec, store,
+                                               fetch_options(spec, allow_private),
+                                               allow_private, job_name, shard))
+        except StoreLockLost as e:
+            if attempt == RUN_ATTEMPTS:
+                raise
+            log.warning("%s; running again", e, extra=ctx)
+    raise AssertionError("unreachable")
 
 
 #: Times a run is tried in one pod when the server drops its lock's session (StoreLockLost)
@@ -167,8 +189,6 @@ async def run_and_deliver(source: str, spec: Any, store: Store, options: FetchOp
     A shard (index, count) fetches and stores only its boards and records its summary; the
     shard whose record completes the run merges all of them and delivers; for the others
     the run is not whole yet (their results are stored; the status is not theirs to write)."""
-    from jobscrape.runner import report
-    from jobscrape.runner.delivery import deliver_source
     from jobscrape.runner.pipeline import run_once
     from jobscrape.runner.shards import assign_shards, merge_records, summary_record
     from jobscrape.runner.targets import outbox_targets
@@ -194,6 +214,37 @@ async def run_and_deliver(source: str, spec: Any, store: Store, options: FetchOp
                      "its status", *shard)
             return Finished(own=out.summary, whole=None)
         whole = merge_records(records, [b.name for b in spec.boards])
+    return Finished(own=out.summary, whole=await deliver_whole(store, source, spec, whole,
+                                                              allow_private))
+
+
+async def finish_and_deliver(source: str, spec: Any, store: Store, allow_private: bool,
+                             job_name: str, shards: int) -> Finished:
+    """Finish a sharded run that ended with shards missing: merge the shards' records, each
+    missing shard's boards as failed, then deliver what is pending (the recorded shards'
+    changes) like the shard that completes a run does."""
+    from jobscrape.runner.shards import finished_records, merge_records
+    from jobscrape.store import ShardLedger
+
+    assert isinstance(store, ShardLedger)
+    recorded = store.shard_records(source, job_name, shards)
+    records = finished_records(recorded, board_refs(spec), shards, job_name,
+                               store.board_counts(source), datetime.now(UTC))
+    whole = merge_records(records, [b.name for b in spec.boards])
+    log.info("run %s: shards %s recorded, %s did not", job_name,
+             ",".join(map(str, sorted(recorded))) or "none",
+             ",".join(str(i) for i in range(shards) if i not in recorded) or "none")
+    return Finished(own=whole, whole=await deliver_whole(store, source, spec, whole,
+                                                         allow_private))
+
+
+async def deliver_whole(store: Store, source: str, spec: Any, whole: RunSummary,
+                        allow_private: bool) -> RunSummary:
+    """Deliver what is pending to every target; the run's summary with delivery figures and
+    recent postings added."""
+    from jobscrape.runner import report
+    from jobscrape.runner.delivery import deliver_source
+
     if spec.notify:
         for o in await deliver_source(store, source, spec.notify, os.environ, allow_private,
                                       delivery_budget(spec)):
@@ -202,9 +253,8 @@ async def run_and_deliver(source: str, spec: Any, store: Store, options: FetchOp
             if o.delivered:
                 log.info("target %s: %d delivered", o.target, o.delivered)
     names = [n.name for n in spec.notify]
-    whole = replace(whole, notify=report.notify_statuses(names, store.notify_stats(source)),
-                    recent=report.recent_postings(store.recent_created(source, 10)))
-    return Finished(own=out.summary, whole=whole)
+    return replace(whole, notify=report.notify_statuses(names, store.notify_stats(source)),
+                   recent=report.recent_postings(store.recent_created(source, 10)))
 
 
 def store_failed(kube: Kube, namespace: str, name: str, message: str,

@@ -9,7 +9,10 @@ spec, with no coordination.
 
 Each shard stores its boards in its own transaction and records its summary in the store; the
 shard whose record completes the set merges the summaries (boards in spec order, counts
-summed, the earliest start and the latest finish) and writes the status once.
+summed, the earliest start and the latest finish) and writes the status once. When a shard's
+pod fails for good or the run's deadline ends it, the operator starts a pod that finishes the
+run: the shards' records, and for each missing shard its boards as failed
+(`finished_records`).
 """
 
 from __future__ import annotations
@@ -66,6 +69,36 @@ def summary_record(summary: RunSummary) -> dict[str, Any]:
     }
 
 
+def missing_shard_message(shard: int, shards: int) -> str:
+    """What the status says of each board of a shard that never recorded."""
+    return (f"shard {shard} of {shards} did not finish (its pod failed for good or the run's "
+            "deadline ran out): not read in this run")
+
+
+def finished_records(recorded: Mapping[int, Mapping[str, Any]], boards: Sequence[BoardRef],
+                     shards: int, job_name: str | None, kept: Mapping[str, int],
+                     now: datetime) -> list[Mapping[str, Any]]:
+    """Every shard's record of a run that has ended: those recorded, and for each missing
+    shard one with its boards failed (their stored open postings, `kept`, as they were),
+    nothing fetched, from the run's earliest recorded start (else `now`) to `now`."""
+    plan = assign_shards(boards, shards)
+    starts = [datetime.fromisoformat(r["started"]) for r in recorded.values()]
+    started = min(starts, default=now)
+    out: list[Mapping[str, Any]] = []
+    for i in range(shards):
+        if i in recorded:
+            out.append(recorded[i])
+            continue
+        message = missing_shard_message(i, shards)
+        out.append(summary_record(RunSummary(
+            job_name=job_name, started=started, finished=now, fetched=0, created=0,
+            updated=0, removed=0, boards=[BoardRun(name=b.name, type=b.type, state="Failing",
+                                                   postings=kept.get(b.name, 0),
+                                                   http_status=None, message=message)
+                                          for b in plan[i]])))
+    return out
+
+
 def _summary_of(record: Mapping[str, Any]) -> RunSummary:
     return RunSummary(
         job_name=record.get("job_name"),
@@ -97,11 +130,10 @@ def merge_records(records: Sequence[Mapping[str, Any]], order: Sequence[str]) ->
         removed=sum(p.removed for p in parts), boards=boards)
 
 
-def shard_of(env: Mapping[str, str]) -> tuple[int, int] | None:
-    """(index, count) of this pod's shard from the environment the operator and the Job
-    controller set (JOBSCRAPE_SHARDS, JOB_COMPLETION_INDEX); None for an unsharded run.
-    ValueError naming the variable when a value is unusable."""
-    from jobscrape.api.contract import SHARD_INDEX_ENV, SHARDS_ENV
+def shard_count(env: Mapping[str, str]) -> int | None:
+    """How many shards the run has (JOBSCRAPE_SHARDS); None for an unsharded run. ValueError
+    naming the variable when its value is unusable."""
+    from jobscrape.api.contract import SHARDS_ENV
 
     raw = env.get(SHARDS_ENV, "")
     if raw in ("", "1"):
@@ -112,6 +144,18 @@ def shard_of(env: Mapping[str, str]) -> tuple[int, int] | None:
         raise ValueError(f"{SHARDS_ENV}={raw!r} is not a whole number") from None
     if not 1 <= count <= 64:
         raise ValueError(f"{SHARDS_ENV}={count} is outside 1..64")
+    return count
+
+
+def shard_of(env: Mapping[str, str]) -> tuple[int, int] | None:
+    """(index, count) of this pod's shard from the environment the operator and the Job
+    controller set (JOBSCRAPE_SHARDS, JOB_COMPLETION_INDEX); None for an unsharded run.
+    ValueError naming the variable when a value is unusable."""
+    from jobscrape.api.contract import SHARD_INDEX_ENV, SHARDS_ENV
+
+    count = shard_count(env)
+    if count is None:
+        return None
     raw_index = env.get(SHARD_INDEX_ENV)
     if raw_index is None:
         raise ValueError(f"{SHARDS_ENV}={count} but {SHARD_INDEX_ENV} is not set: a sharded "

@@ -218,3 +218,7 @@ class ShardLedger(Protocol):
         """Keep one shard's summary; all the run's summaries to the shard whose record
         completes the set (None to the others)."""
         ...
+
+    def shard_records(self, source: str, run_key: str, shards: int) -> dict[int, dict[str, Any]]:
+        """The summaries the run's shards have recorded so far, by shard."""
+        ...

@@ -372,6 +372,15 @@ class PostgresStore(PgOutbox):
                 (source, run_key, shards, shards)).fetchall()
             return [r for (r,) in found] if len(found) == shards else None
 
+    def shard_records(self, source: str, run_key: str, shards: int) -> dict[int, dict[str, Any]]:
+        """The summaries recorded so far by the shards of the run `run_key`, by shard."""
+        with self._tx() as cur:
+            found = cur.execute(
+                "SELECT shard, summary FROM run_shards WHERE source = %s AND run_key = %s AND "
+                "shards = %s AND shard < %s ORDER BY shard",
+                (source, run_key, shards, shards)).fetchall()
+        return {int(i): r for i, r in found}
+
     def close(self) -> None:
         """Close the connection and the sessions of the locks still held (releasing them)."""
         for held in self._locks:

@@ -112,6 +112,7 @@ def test_sharded_runs_are_indexed_jobs_with_a_retry_limit_per_shard():
         assert (job["completionMode"], job["completions"], job["parallelism"]) == (
             "Indexed", 3, 3)
         assert job["backoffLimitPerIndex"] == 2 and job["maxFailedIndexes"] == 2
+        assert job["podReplacementPolicy"] == "Failed"  # no two pods of one shard at once
         assert "backoffLimit" not in job  # one shard's failures never stop the others
         env = {e["name"]: e for e in job["template"]["spec"]["containers"][0]["env"]}
         assert env["JOBSCRAPE_SHARDS"] == {"name": "JOBSCRAPE_SHARDS", "value": "3"}

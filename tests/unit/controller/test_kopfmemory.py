@@ -44,4 +44,5 @@ def test_every_handler_of_the_operator_is_an_event_handler() -> None:
     assert not list(registry._spawning.get_all_handlers())  # no daemons or timers
     assert not list(registry._indexing.get_all_handlers())  # no indexes
     assert not list(registry._webhooks.get_all_handlers())  # no admission webhooks
-    assert len(list(registry._watching.get_all_handlers())) == 5  # JobSources + 4 owned kinds
+    # JobSources, the 4 owned kinds, and the Jobs of sharded runs
+    assert len(list(registry._watching.get_all_handlers())) == 6

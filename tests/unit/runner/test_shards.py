@@ -12,7 +12,10 @@ from jobscrape.runner.report import BoardRun, RunSummary
 from jobscrape.runner.shards import (
     assign_shards,
     board_host,
+    finished_records,
     merge_records,
+    missing_shard_message,
+    shard_count,
     shard_of,
     summary_record,
 )
@@ -97,3 +100,34 @@ def test_records_merge_into_one_run_in_spec_order() -> None:
     assert merged.job_name == "js-1"
     with pytest.raises(ValueError):
         merge_records([], ["a"])
+
+
+def test_a_run_that_ended_with_a_shard_missing_reports_that_shards_boards_failed() -> None:
+    boards = [_gh("a", "h1"), _gh("b", "h2"), _gh("c", "h1"), _gh("d", "h3")]
+    plan = assign_shards(boards, 3)
+    lost = next(i for i, s in enumerate(plan) if s)
+    recorded = {i: summary_record(_summary([BoardRun(b.name, b.type, "OK", 3, 200, "")
+                                            for b in s], i, 1))
+                for i, s in enumerate(plan) if i != lost}
+    now = T0 + timedelta(minutes=30)
+    records = finished_records(recorded, boards, 3, "js-1", {"a": 7, "c": 2}, now)
+    assert [records[i] for i in recorded] == list(recorded.values())
+    merged = merge_records(records, [b.name for b in boards])
+    assert [b.name for b in merged.boards] == ["a", "b", "c", "d"]
+    failed = {b.name: b for b in merged.boards if b.state == "Failing"}
+    assert set(failed) == {b.name for b in plan[lost]}
+    for b in failed.values():
+        assert b.message == missing_shard_message(lost, 3)
+        assert b.postings == {"a": 7, "c": 2}.get(b.name, 0)  # the stored ones, kept
+    assert merged.created == len(recorded) and merged.finished == now
+    assert merged.started == min(T0 + timedelta(minutes=i) for i in recorded)
+    # nothing recorded at all: every board failed, from now to now
+    none = merge_records(finished_records({}, boards, 3, "js-1", {}, now), ["a"])
+    assert {b.state for b in none.boards} == {"Failing"} and none.started == now
+
+
+def test_shard_count_reads_the_environment() -> None:
+    assert shard_count({}) is None and shard_count({"JOBSCRAPE_SHARDS": "1"}) is None
+    assert shard_count({"JOBSCRAPE_SHARDS": "4"}) == 4
+    with pytest.raises(ValueError, match=r"outside 1\.\.64"):
+        shard_count({"JOBSCRAPE_SHARDS": "0"})

@@ -24,6 +24,11 @@ def test_the_shard_that_completes_the_run_gets_every_record(pg_store):
     assert pg_store.record_shard("ns/a", "job-1", 1, 3, again, T0) == [rec[0], again, rec[2]]
     # another run of the source starts from nothing
     assert pg_store.record_shard("ns/a", "job-2", 0, 3, rec[0], T0) is None
+    # what a run's shards recorded, as its finisher reads them
+    assert pg_store.shard_records("ns/a", "job-2", 3) == {0: rec[0]}
+    assert pg_store.shard_records("ns/a", "job-1", 3) == {0: rec[0], 1: again, 2: rec[2]}
+    assert pg_store.shard_records("ns/a", "job-1", 2) == {}  # another shard count
+    assert pg_store.shard_records("ns/a", "job-9", 3) == {}
 
 
 def test_records_of_runs_that_never_finished_are_dropped_after_a_week(pg_store, pg_dsn):
