@@ -274,7 +274,7 @@ class Reconciler:
     async def finish_run(self, job: Obj) -> str | None:
         """When `job` is a sharded run of one of the cached sources that ended with shards
         missing and no status (finisher.run_to_finish), start the Job that finishes it (once:
-        its name is fixed); the name of that Job, else None."""
+        its name is fixed); the name of the Job it started, else None."""
         meta = job.get("metadata") or {}
         ns, source = meta.get("namespace"), (meta.get("labels") or {}).get(naming.SOURCE_LABEL)
         body = self.sources.get(str(ns), str(source)) if ns and source else None
@@ -295,7 +295,7 @@ class Reconciler:
         try:
             await self.kube.create(fin)
         except Conflict:
-            return name  # started before (e.g. before a restart)
+            return None  # started before (an earlier event, or before a restart)
         await self.emit(body, "Warning", "ShardsFailed",
                         f"Run {meta['name']} ended without shard(s) "
                         f"{finisher.failed_indexes(job)}; Job {name} writes its status", None)

@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     for b in s.boards:
         if b.state not in OK_STATES:
             log.warning("board %s: %s %s", b.name, b.state, b.message, extra=ctx)
-    write_status(kube, args.namespace, args.name, s)
+    write_status(kube, args.namespace, args.name, s, unless_superseded=finishing)
     return 0 if finishing else report.exit_code(out.own.boards)
 
 
@@ -273,8 +273,10 @@ def store_failed(kube: Kube, namespace: str, name: str, message: str,
     return 3
 
 
-def write_status(kube: Kube, namespace: str, name: str, summary: RunSummary) -> None:
-    """Patch the run's results into the status, re-reading on a conflicting write."""
+def write_status(kube: Kube, namespace: str, name: str, summary: RunSummary,
+                 unless_superseded: bool = False) -> None:
+    """Patch the run's results into the status, re-reading on a conflicting write; with
+    `unless_superseded`, not over the status of a run that started later."""
     from jobscrape.api import contract
     from jobscrape.api.status import read_status
     from jobscrape.kubeclient import Conflict
@@ -282,8 +284,11 @@ def write_status(kube: Kube, namespace: str, name: str, summary: RunSummary) -> 
 
     for attempt in range(5):
         body = kube.get(contract.API_VERSION, contract.KIND, namespace, name)
-        patch = report.status_patch(read_status(body.get("status")), summary,
-                                    body["metadata"].get("generation"))
+        current = read_status(body.get("status"))
+        if unless_superseded and report.superseded(current, summary):
+            log.info("run %s: a later run has written the status; it stays", summary.job_name)
+            return
+        patch = report.status_patch(current, summary, body["metadata"].get("generation"))
         try:
             kube.merge_patch_status(contract.API_VERSION, contract.KIND, namespace, name, {
                 "metadata": {"resourceVersion": body["metadata"]["resourceVersion"]},

@@ -208,6 +208,15 @@ def store_failure_conditions(current: JobSourceStatus, message: str, generation:
             conditions.merge(conds, healthy, now)]
 
 
+def superseded(current: JobSourceStatus, summary: RunSummary) -> bool:
+    """Whether `current` describes another run that started after this one (a late writer of
+    an older run, such as the pod that finishes a sharded run, leaves it alone)."""
+    prev = current.last_run
+    if prev is None or not prev.start_time or prev.job_name == summary.job_name:
+        return False
+    return prev.start_time > conditions.fmt_time(summary.started)  # RFC 3339 UTC, as text
+
+
 def status_patch(current: JobSourceStatus, summary: RunSummary, generation: int | None
                  ) -> dict[str, Any]:
     """The status fields a run writes back to its JobSource, as a JSON merge patch against

@@ -114,7 +114,7 @@ async def test_the_reconciler_starts_one_finishing_job_for_a_run_of_its_cronjob(
     assert w.events[-1] == "ShardsFailed"
     # the same event again (a restart, a resync of the watch): no second Job, no event
     events = len(w.events)
-    assert await w.rec.finish_run(copy.deepcopy(job)) == "jobsource-src-29000000-finish"
+    assert await w.rec.finish_run(copy.deepcopy(job)) is None
     assert len(w.events) == events
 
 

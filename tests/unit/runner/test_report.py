@@ -189,3 +189,14 @@ def test_status_patch_fits_the_status_model():
     assert model.last_run is not None and model.last_run.attempt == 2
     assert model.last_run.not_modified == 5 and model.failing_boards == 1
     assert model.model_dump(by_alias=True, exclude_none=True)["lastRun"]["notModified"] == 5
+
+
+def test_a_later_runs_status_supersedes_a_late_writer_of_an_earlier_run():
+    later = _run({}, _b("a"), job="jobsource-x-2", at=T0 + timedelta(hours=1))
+    assert report.superseded(read_status(later), _summary(_b("a"), job="jobsource-x-1"))
+    # not: an earlier run's status, the same run's (a retry), or no run yet
+    earlier = _run({}, _b("a"), job="jobsource-x-0", at=T0 - timedelta(hours=1))
+    assert not report.superseded(read_status(earlier), _summary(_b("a"), job="jobsource-x-1"))
+    same = _run({}, _b("a"), job="jobsource-x-1", at=T0 + timedelta(minutes=5))
+    assert not report.superseded(read_status(same), _summary(_b("a"), job="jobsource-x-1"))
+    assert not report.superseded(read_status({}), _summary(_b("a")))
