@@ -14,6 +14,7 @@ PLURAL = "jobsources"
 JOB_NAME_ENV = "JOBSCRAPE_JOB_NAME"  # the pod's Job (label batch.kubernetes.io/job-name)
 DSN_ENV = "JOBSCRAPE_POSTGRES_DSN"  # PostgreSQL DSN from spec.store.postgres.dsnSecretRef
 SHARDS_ENV = "JOBSCRAPE_SHARDS"  # a sharded run: how many shards its Indexed Job has
+MAX_SHARDS = 64  # the most shards a run may have (spec.run.shards)
 SHARD_INDEX_ENV = "JOB_COMPLETION_INDEX"  # which shard this pod is (set by the Job controller)
 #: set on the pod that finishes a sharded run which ended with shards missing: it merges the
 #: shards' records (JOBSCRAPE_JOB_NAME names the run's Job) and writes the run's status

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from jobscrape.api.base import ApiModel
+from jobscrape.api.contract import MAX_SHARDS
 from jobscrape.api.vocabulary import (
     ATS_TYPES,
     BOARD_TYPE_NOTES,
@@ -350,7 +351,7 @@ class Run(ApiModel):
                              description="Boards fetched at once within one pod.")
     requests_per_second_per_host: float = Field(
         2.0, gt=0, le=100, description="Politeness: requests per second to any one host.")
-    shards: int = Field(1, ge=1, le=64,
+    shards: int = Field(1, ge=1, le=MAX_SHARDS,
                         description="More than 1 splits boards across the pods of an Indexed "
                                     "Job, all boards of one host in one pod (needs the "
                                     "postgres store; at most the operator's "

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from jobscrape.api.contract import MAX_SHARDS
 from jobscrape.controller import naming
-
-MAX_SHARDS = 64  # as the API allows (spec.run.shards)
 
 
 def shards_of(job: Mapping[str, Any]) -> int | None:

@@ -10,6 +10,7 @@ import os
 import re
 
 from jobscrape import heap, logs
+from jobscrape.api.contract import MAX_SHARDS
 from jobscrape.controller import naming
 from jobscrape.controller.policy import BOUNDED_RESOURCES, RunnerPolicy, parse_image_list
 
@@ -136,8 +137,9 @@ def runner_policy(args: argparse.Namespace) -> RunnerPolicy:
             raise SystemExit(f"--max-runner-{res}: {raw!r} is not a Kubernetes quantity"
                              ) from None
         maxima[res] = raw
-    if not 1 <= args.max_runner_shards <= 64:
-        raise SystemExit(f"--max-runner-shards: {args.max_runner_shards} is outside 1..64")
+    if not 1 <= args.max_runner_shards <= MAX_SHARDS:
+        raise SystemExit(f"--max-runner-shards: {args.max_runner_shards} is outside "
+                         f"1..{MAX_SHARDS}")
     return RunnerPolicy(allowed_images=parse_image_list(args.allowed_runner_images),
                         max_resources=maxima, secret_name_prefix=args.secret_name_prefix,
                         max_shards=args.max_runner_shards)

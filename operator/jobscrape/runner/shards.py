@@ -133,7 +133,7 @@ def merge_records(records: Sequence[Mapping[str, Any]], order: Sequence[str]) ->
 def shard_count(env: Mapping[str, str]) -> int | None:
     """How many shards the run has (JOBSCRAPE_SHARDS); None for an unsharded run. ValueError
     naming the variable when its value is unusable."""
-    from jobscrape.api.contract import SHARDS_ENV
+    from jobscrape.api.contract import MAX_SHARDS, SHARDS_ENV
 
     raw = env.get(SHARDS_ENV, "")
     if raw in ("", "1"):
@@ -142,8 +142,8 @@ def shard_count(env: Mapping[str, str]) -> int | None:
         count = int(raw)
     except ValueError:
         raise ValueError(f"{SHARDS_ENV}={raw!r} is not a whole number") from None
-    if not 1 <= count <= 64:
-        raise ValueError(f"{SHARDS_ENV}={count} is outside 1..64")
+    if not 1 <= count <= MAX_SHARDS:
+        raise ValueError(f"{SHARDS_ENV}={count} is outside 1..{MAX_SHARDS}")
     return count
 
 
