@@ -16,11 +16,13 @@ timeout per request, and a count of requests by verb for tests and benchmarks.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
+
+import msgspec
 
 from jobscrape.api import contract
 from jobscrape.kubeclient import (
@@ -36,11 +38,27 @@ from jobscrape.kubeclient import (
 Obj = dict[str, Any]
 # (method, path with query, body or None, content type) -> (HTTP status, body)
 Send = Callable[[str, str, bytes | None, str], Awaitable[tuple[int, bytes]]]
+# (path with query, seconds) -> (HTTP status, the response's lines: for a watch, one event each)
+Stream = Callable[[str, float], Awaitable[tuple[int, AsyncIterator[bytes]]]]
 JSON = "application/json"
 MERGE = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 APPLY = "application/apply-patch+yaml"  # JSON is YAML
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_LINE = 4 * 2**20  # a watch event larger than any object etcd stores (1.5 MiB) is an error
+_decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.Encoder().encode
+
+
+class Expired(Exception):
+    """A watch's resourceVersion is too old to resume from (HTTP 410): list again."""
+
+
+@dataclass
+class ListMeta:
+    """What a list says of itself once all its pages are read."""
+
+    resource_version: str = ""
 
 
 def kopf_send() -> Send:
@@ -68,13 +86,77 @@ def kopf_send() -> Send:
     return send
 
 
+def kopf_stream() -> Stream:
+    """A streaming GET (a watch) on kopf's API session, like `kopf_send`."""
+    from kopf._cogs.clients import auth, errors  # private: pinned by test_apiclient.py
+
+    @auth.authenticated
+    async def open_(path: str, seconds: float, *, context: auth.APIContext | None = None
+                    ) -> Any:
+        assert context is not None  # injected by kopf
+        # the session's own timeout type (aiohttp's, imported by kopf only): this request's
+        # whole stream is bounded, not only its start
+        timeout = type(context.session.timeout)(total=seconds, sock_connect=10)
+        try:
+            resp = await context.session.request(
+                "GET", context.server.rstrip("/") + path, headers={"Accept": JSON},
+                timeout=timeout)
+        except RuntimeError as e:
+            if context.session.closed:
+                raise errors.APISessionClosed("Session is closed.") from e
+            raise
+        if resp.status == 401:
+            raw = await resp.read()
+            resp.release()
+            raise errors.APIUnauthorizedError(status_message(raw, resp.reason), status=401,
+                                              headers={})
+        return resp
+
+    async def stream(path: str, seconds: float) -> tuple[int, AsyncIterator[bytes]]:
+        resp = await open_(path, seconds)
+        return resp.status, _lines(resp)
+    return stream
+
+
+async def _lines(resp: Any) -> AsyncIterator[bytes]:
+    """The non-empty lines of an aiohttp response, read as they come; released at the end."""
+    try:
+        buffer = b""
+        async for chunk in resp.content.iter_any():
+            buffer += chunk
+            if len(buffer) > MAX_LINE and b"\n" not in buffer:
+                raise ApiException(status=0, reason="a watch event larger than 4 MiB")
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                if line.strip():
+                    yield line
+        if buffer.strip():
+            yield buffer
+    finally:
+        resp.release()
+
+
+def _error(status: int, raw: bytes, path: str) -> Exception:
+    """The exception for an HTTP error answer."""
+    if status == 404:
+        return NotFound(path.split("?")[0])
+    if status == 409:
+        return Conflict(status_message(raw, "Conflict"))
+    if status == 410:
+        return Expired(status_message(raw, "Gone"))
+    if status == 403 and is_namespace_terminating(raw):
+        return NamespaceTerminating(status_message(raw, "Forbidden"))
+    return ApiException(status=status, reason=status_message(raw, str(status)))
+
+
 class AsyncKube:
     """Asynchronous REST calls on a transport: at most `concurrency` in flight, each bounded by
     `timeout` seconds; counts requests by verb (`requests`) and writes (`writes`)."""
 
     def __init__(self, send: Send, field_manager: str = "jobscrape", concurrency: int = 32,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, stream: Stream | None = None) -> None:
         self.send = send
+        self.stream = stream
         self.field_manager = field_manager
         self.timeout = timeout
         self.requests: Counter[str] = Counter()
@@ -87,20 +169,14 @@ class AsyncKube:
 
     async def _call(self, method: str, path: str, body: Any = None, content_type: str = JSON
                     ) -> Obj:
-        payload = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        payload = None if body is None else _encode(body)
         self.requests[method] += 1
         async with self._slots:
             async with asyncio.timeout(self.timeout):
                 status, raw = await self.send(method, path, payload, content_type)
-        if status == 404:
-            raise NotFound(path.split("?")[0])
-        if status == 409:
-            raise Conflict(status_message(raw, "Conflict"))
-        if status == 403 and is_namespace_terminating(raw):
-            raise NamespaceTerminating(status_message(raw, "Forbidden"))
         if status >= 400:
-            raise ApiException(status=status, reason=status_message(raw, str(status)))
-        data = json.loads(raw) if raw else {}
+            raise _error(status, raw, path)
+        data = _decode(raw) if raw else {}
         return data if isinstance(data, dict) else {}
 
     def _path(self, api_version: str, kind: str, namespace: str, name: str = "") -> str:
@@ -124,10 +200,11 @@ class AsyncKube:
         return out
 
     async def list_pages(self, api_version: str, kind: str, namespaces: tuple[str, ...] = (),
-                         label_selector: str = "", page: int = 500) -> AsyncIterator[list[Obj]]:
+                         label_selector: str = "", page: int = 500,
+                         into: ListMeta | None = None) -> AsyncIterator[list[Obj]]:
         """Every object of a kind in these namespaces (all when empty) matching the selector,
         `page` at a time (the API server's limit/continue), so a large list is never held
-        whole."""
+        whole; `into` gets the list's resourceVersion (one namespace or all: a watch's start)."""
         bases = ([collection_path(api_version, kind, ns) for ns in namespaces] if namespaces
                  else [collection_path(api_version, kind, "-").replace("/namespaces/-", "")])
         for base in bases:
@@ -144,9 +221,45 @@ class AsyncKube:
                     item.setdefault("apiVersion", api_version)
                     item.setdefault("kind", kind)
                 yield items
-                cont = str((got.get("metadata") or {}).get("continue") or "")
+                meta = got.get("metadata") or {}
+                cont = str(meta.get("continue") or "")
                 if not cont:
+                    if into is not None:
+                        into.resource_version = str(meta.get("resourceVersion") or "")
                     break
+
+    async def watch(self, api_version: str, kind: str, namespace: str, label_selector: str,
+                    resource_version: str, seconds: int = 300
+                    ) -> AsyncIterator[tuple[str, Obj]]:
+        """The events of a kind in one namespace (all when empty) after `resource_version`,
+        bookmarks included, until the server ends the watch after about `seconds`: (type,
+        object) pairs. Expired when that version is too old; other errors as for requests."""
+        if self.stream is None:
+            raise RuntimeError("this client has no streaming transport")
+        base = (collection_path(api_version, kind, namespace) if namespace else
+                collection_path(api_version, kind, "-").replace("/namespaces/-", ""))
+        q = [("watch", "1"), ("allowWatchBookmarks", "true"),
+             ("resourceVersion", resource_version), ("timeoutSeconds", str(seconds))]
+        if label_selector:
+            q.append(("labelSelector", label_selector))
+        path = f"{base}?{urlencode(q)}"
+        self.requests["WATCH"] += 1
+        async with asyncio.timeout(self.timeout):  # until the answer's headers
+            status, lines = await self.stream(path, seconds + self.timeout)
+        if status >= 400:
+            raise _error(status, b"".join([x async for x in lines]), path)
+        async for line in lines:
+            event = _decode(line)
+            kind_of = event.get("type") if isinstance(event, dict) else None
+            obj = event.get("object") if isinstance(event, dict) else None
+            if not isinstance(kind_of, str) or not isinstance(obj, dict):
+                raise ApiException(status=0, reason="a watch event without type or object")
+            if kind_of == "ERROR":
+                code = int(obj.get("code") or 0)
+                raise _error(code or 500, _encode(obj), path)
+            obj.setdefault("apiVersion", api_version)
+            obj.setdefault("kind", kind)
+            yield kind_of, obj
 
     async def create(self, obj: Obj) -> Obj:
         """Create an object (POST: never takes over an existing one); Conflict when it exists."""

@@ -23,17 +23,20 @@ write's response that arrives after the watch's DELETED does not bring the objec
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 Obj = dict[str, Any]
 Key = tuple[str, str, str]  # (kind, namespace, name)
 CLAIM = "PersistentVolumeClaim"
 CRONJOB_TIMES = ("lastScheduleTime", "lastSuccessfulTime")
+_SORTED = msgspec.json.Encoder(order="sorted", enc_hook=str).encode
+_PLAIN = msgspec.json.Encoder(enc_hook=str).encode
 _BOOKKEEPING = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp",
                 "selfLink")
 
@@ -55,7 +58,7 @@ class Owned:
 
     def live(self) -> Obj | None:
         """The trimmed body held (a fresh copy), or None once verified."""
-        return json.loads(zlib.decompress(self.body)) if self.body is not None else None
+        return None if self.body is None else msgspec.json.decode(zlib.decompress(self.body))
 
     def cronjob_status(self) -> Obj:
         """The CronJob status fields the JobSource status uses."""
@@ -76,7 +79,7 @@ def older(candidate: str | None, held: str | None) -> bool:
 
 
 def _pack(obj: Obj) -> bytes:
-    return zlib.compress(json.dumps(obj, separators=(",", ":"), default=str).encode(), 1)
+    return zlib.compress(_PLAIN(obj), 1)
 
 
 def content_digest(obj: Obj) -> int:
@@ -84,8 +87,8 @@ def content_digest(obj: Obj) -> int:
     with the same digest differ at most in status, resourceVersion, managedFields and times."""
     meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _BOOKKEEPING}
     rest = {k: v for k, v in obj.items() if k not in ("metadata", "status")}
-    raw = json.dumps([meta, rest], sort_keys=True, separators=(",", ":"), default=str)
-    return int.from_bytes(hashlib.blake2b(raw.encode(), digest_size=8).digest(), "big")
+    raw = _SORTED([meta, rest])
+    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big")
 
 
 def trimmed(obj: Obj) -> Obj:
@@ -210,14 +213,16 @@ class OwnedCache:
         self._items.pop(key, None)
         self._tombstones.pop(key, None)
 
-    def sweep(self, kinds: tuple[str, ...], seen: set[Key]) -> int:
-        """After a full list of `kinds`: drop watched records of those kinds that the list did
-        not show (their deletion was missed); returns how many went."""
-        gone = [k for k, r in self._items.items() if k[0] in kinds and r.watched
-                and k not in seen]
+    def sweep(self, kinds: tuple[str, ...], seen: set[Key], namespace: str = "") -> int:
+        """After a full list of `kinds` in `namespace` (all when empty): drop watched records
+        there that the list did not show (their deletion was missed); returns how many went."""
+        def listed(k: Key) -> bool:
+            return k[0] in kinds and (not namespace or k[1] == namespace)
+        gone = [k for k, r in self._items.items() if listed(k) and r.watched and k not in seen]
         for k in gone:
             del self._items[k]
-        self._tombstones = {k: v for k, v in self._tombstones.items() if k in seen}
+        self._tombstones = {k: v for k, v in self._tombstones.items()
+                            if not listed(k) or k in seen}
         return len(gone)
 
 
@@ -252,7 +257,7 @@ class SourceCache:
     def get(self, namespace: str, name: str) -> Obj | None:
         """The last seen body (a fresh copy), or None."""
         raw = self._items.get((namespace, name))
-        return json.loads(zlib.decompress(raw)) if raw is not None else None
+        return msgspec.json.decode(zlib.decompress(raw)) if raw is not None else None
 
     def forget(self, namespace: str, name: str) -> None:
         """The source is gone."""

@@ -2,8 +2,10 @@
 
 Handlers are thin: a watch event updates the cache (controller/cache.py) and, when it calls
 for work, adds the source to the work queue (controller/workqueue.py); workers reconcile from
-the cache on kopf's event loop through kopf's API session (controller/apiclient.py). The
-periodic resync lists JobSources once and reconciles each from the cache; every
+the cache on kopf's event loop through kopf's API session (controller/apiclient.py). kopf
+watches the JobSources and sharded runs' Jobs; the owned kinds are listed and watched by the
+operator's own loops (controller/ownedwatch.py), whose events need none of kopf's per-object
+machinery. The periodic resync lists JobSources once and reconciles each from the cache; every
 `relist_every`-th resync also lists the owned kinds again, to drop what a watch gap hid.
 """
 
@@ -20,10 +22,10 @@ from typing import Any
 import kopf
 
 from jobscrape.controller import builders, decide, finisher, naming
-from jobscrape.controller.apiclient import AsyncKube, kopf_send
-from jobscrape.controller.cache import Key
+from jobscrape.controller.apiclient import AsyncKube, kopf_send, kopf_stream
 from jobscrape.controller.events import build_event
 from jobscrape.controller.metrics import OperatorMetrics, make_metrics
+from jobscrape.controller.ownedwatch import Watched, list_then_watch
 from jobscrape.controller.reconciler import EventSink, Reconciler
 from jobscrape.controller.retry import Backoff
 from jobscrape.controller.workqueue import WorkQueue
@@ -144,11 +146,9 @@ async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     # soon after their last event (fewer tasks held in memory)
     settings.queueing.worker_limit = None
     settings.queueing.idle_timeout = 1.0
-    for group, version, plural, _, _ in OWNED_KINDS:  # only the operator's own, server-side
-        settings.watching.label_selectors[group, version, plural] = MANAGED_SELECTOR
     settings.watching.label_selectors[SHARDED_JOBS] = SHARDED_SELECTOR
     kube = AsyncKube(kopf_send(), field_manager=naming.FIELD_MANAGER,
-                     concurrency=RUNTIME.requests)
+                     concurrency=RUNTIME.requests, stream=kopf_stream())
     RUNTIME.reconciler = Reconciler(kube=kube, options=RUNTIME.options, emit=_emit(kube))
     RUNTIME.queue = WorkQueue(_reconcile, workers=RUNTIME.workers)
     RUNTIME.primed = asyncio.Event()
@@ -270,29 +270,52 @@ def source_of(owned: dict[str, Any]) -> str | None:
     return None
 
 
-def _register_owned(group: str, version: str, plural: str) -> None:
-    # no client-side label filter: the server-side selector sends only the operator's objects,
-    # and a DELETED when one loses its label (that event's object no longer has the label)
-    @kopf.on.event(group, version, plural)
-    async def _on_owned(type: str | None, event: dict[str, Any], **_: Any) -> None:
+class OwnedSink:
+    """Where the owned kinds' lists and watches deliver: the cache, and the work queue when
+    an event calls for a reconcile."""
+
+    def listed(self, obj: dict[str, Any]) -> None:
+        """An object a list showed."""
+        rec = RUNTIME.reconciler
+        if rec is not None:
+            rec.owned.observe(obj, now=time.monotonic())
+
+    def relisted(self, kind: str, namespace: str, names: set[tuple[str, str]]) -> None:
+        """Records the full list did not show were deleted while no watch saw it."""
+        rec = RUNTIME.reconciler
+        if rec is None:
+            return
+        gone = rec.owned.sweep((kind,), {(kind, ns, n) for ns, n in names}, namespace)
+        if gone:
+            log.info("%d %s(s) were gone without a watch event", gone, kind)
+
+    def event(self, type_: str, raw: dict[str, Any]) -> None:
+        """A watch event. No client-side label filter: the server-side selector sends only
+        the operator's objects, and a DELETED when one loses its label."""
         RUNTIME.metrics.last_watch_event.set_to_current_time()
-        raw = event.get("object") or {}
         meta = raw.get("metadata") or {}
         managed = (meta.get("labels") or {}).get(naming.MANAGED_BY) == naming.OPERATOR
         rec = RUNTIME.reconciler
         if rec is not None:
-            if type == "DELETED" or not managed:
+            if type_ == "DELETED" or not managed:
                 rec.owned.deleted(raw)
             else:
                 rec.owned.observe(raw, now=time.monotonic())
         if managed and not decide.owned_change_needs_reconcile(
-                type, meta.get("managedFields"), naming.FIELD_MANAGER):
+                type_, meta.get("managedFields"), naming.FIELD_MANAGER):
             return
         _enqueue(meta.get("namespace"), source_of(raw))
 
 
-for _g, _v, _p, _, _ in OWNED_KINDS:
-    _register_owned(_g, _v, _p)
+OWNED_SINK = OwnedSink()
+
+
+def watched_owned() -> list[Watched]:
+    """What the operator lists and watches of its own: each owned kind in each namespace it
+    serves (all at once when it serves all)."""
+    return [Watched(api_version, kind, ns, MANAGED_SELECTOR)
+            for _, _, _, api_version, kind in OWNED_KINDS
+            for ns in (RUNTIME.namespaces or ("",))]
 
 
 @kopf.on.event(*SHARDED_JOBS)
@@ -328,33 +351,38 @@ async def _list_owned() -> None:
     lists did not show (a deletion a watch gap hid)."""
     rec = RUNTIME.reconciler
     assert rec is not None
-    for _, _, _, api_version, kind in OWNED_KINDS:
-        seen: set[Key] = set()
-        async for page in rec.kube.list_pages(api_version, kind, RUNTIME.namespaces,
-                                              MANAGED_SELECTOR):
-            now = time.monotonic()
+    for what in watched_owned():
+        names: set[tuple[str, str]] = set()
+        async for page in rec.kube.list_pages(what.api_version, what.kind,
+                                              (what.namespace,) if what.namespace else (),
+                                              what.selector):
             for item in page:
-                rec.owned.observe(item, now=now)
+                OWNED_SINK.listed(item)
                 m = item.get("metadata") or {}
-                seen.add((kind, m.get("namespace") or "", m.get("name") or ""))
-        gone = rec.owned.sweep((kind,), seen)
-        if gone:
-            log.info("%d %s(s) were gone without a watch event", gone, kind)
+                names.add((m.get("namespace") or "", m.get("name") or ""))
+        OWNED_SINK.relisted(what.kind, what.namespace, names)
 
 
-async def _prime(attempts: int = 3) -> None:
-    """Fill the cache before the first reconcile (a restart then reads nothing per source).
-    Should listing keep failing, reconciles start anyway: the watches fill the cache, a miss
-    costs a create that conflicts and a read, and the periodic relist tries again."""
-    for attempt in range(1, attempts + 1):
-        try:
-            await _list_owned()
-            break
-        except Exception as e:
-            log.warning("listing the owned objects failed (%d of %d): %s", attempt, attempts,
-                        _error_text(e))
-            if attempt < attempts:
-                await asyncio.sleep(5)
+async def _prime() -> None:
+    """Start the owned kinds' lists and watches, and let reconciles begin once each has
+    listed (a restart then reads nothing per source). A kind whose list keeps failing does
+    not hold them back: its watch keeps trying, a miss costs a create that conflicts and a
+    read."""
+    rec = RUNTIME.reconciler
+    assert rec is not None
+    watched = watched_owned()
+    waiting = len(watched)
+    done = asyncio.Event()
+
+    def primed() -> None:
+        nonlocal waiting
+        waiting -= 1
+        if waiting <= 0:
+            done.set()
+    for what in watched:
+        _TASKS.append(asyncio.create_task(list_then_watch(rec.kube, what, OWNED_SINK, primed)))
+    if watched:
+        await done.wait()
     if RUNTIME.primed is not None:
         RUNTIME.primed.set()
 

@@ -166,3 +166,89 @@ def test_the_diff_base_is_never_built_or_stored() -> None:
     assert store.build(body=body) == {}
     assert store.fetch(body=body) is None
     assert store.store(body=body, patch=kopf.Patch(), essence=kopf.BodyEssence()) is None
+
+
+class Streamer:
+    """A recorded streaming transport: each call answers the next (status, lines)."""
+
+    def __init__(self, *answers: tuple[int, list[Any]]) -> None:
+        self.answers = list(answers)
+        self.paths: list[tuple[str, float]] = []
+
+    async def stream(self, path: str, seconds: float) -> tuple[int, Any]:
+        self.paths.append((path, seconds))
+        status, events = self.answers.pop(0)
+
+        async def lines() -> Any:
+            for e in events:
+                yield e if isinstance(e, bytes) else json.dumps(e).encode()
+        return status, lines()
+
+
+async def test_watch_asks_for_bookmarks_from_a_version_and_fills_in_the_kind() -> None:
+    s = Streamer((200, [{"type": "ADDED", "object": {"metadata": {"name": "a"}}},
+                        {"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "9"}}}]))
+    kube = AsyncKube(Recorder().send, stream=s.stream, timeout=7)
+    got = [e async for e in kube.watch("batch/v1", "CronJob", "ns", "a=b", "5", 300)]
+    assert [t for t, _ in got] == ["ADDED", "BOOKMARK"]
+    assert got[0][1] == {"metadata": {"name": "a"}, "apiVersion": "batch/v1", "kind": "CronJob"}
+    path, seconds = s.paths[0]
+    assert path == ("/apis/batch/v1/namespaces/ns/cronjobs?watch=1&allowWatchBookmarks=true"
+                    "&resourceVersion=5&timeoutSeconds=300&labelSelector=a%3Db")
+    assert seconds == 307  # the server's end of the watch, and this client's timeout after it
+    s = Streamer((200, []))
+    _ = [e async for e in AsyncKube(Recorder().send, stream=s.stream).watch(
+        "v1", "ServiceAccount", "", "", "1")]
+    assert s.paths[0][0].startswith("/api/v1/serviceaccounts?watch=1")
+    assert kube.requests["WATCH"] == 1 and kube.writes == 0
+
+
+@pytest.mark.parametrize(("answer", "error"), [
+    ((200, [{"type": "ERROR", "object": {"kind": "Status", "code": 410,
+                                         "message": "too old resource version: 5 (80)"}}]),
+     apiclient.Expired),
+    ((410, [{"kind": "Status", "code": 410, "message": "gone"}]), apiclient.Expired),
+    ((200, [{"type": "ERROR", "object": {"code": 500, "message": "etcd"}}]), ApiException),
+    ((403, [{"message": "forbidden"}]), ApiException),
+    ((200, [b"not json"]), Exception),
+    ((200, [{"type": "ADDED"}]), ApiException),
+])
+async def test_watch_errors_end_it(answer: tuple[int, list[Any]], error: type[Exception]
+                                   ) -> None:
+    kube = AsyncKube(Recorder().send, stream=Streamer(answer).stream)
+    with pytest.raises(error):
+        _ = [e async for e in kube.watch("batch/v1", "CronJob", "", "", "5")]
+
+
+async def test_a_list_tells_its_resource_version_once_every_page_is_read() -> None:
+    r = Recorder((200, {"items": [], "metadata": {"continue": "t", "resourceVersion": "3"}}),
+                 (200, {"items": [], "metadata": {"resourceVersion": "4"}}))
+    meta = apiclient.ListMeta()
+    _ = [p async for p in AsyncKube(r.send).list_pages("v1", "ServiceAccount", into=meta)]
+    assert meta.resource_version == "4"
+
+
+async def test_lines_are_split_as_they_come_and_the_response_released() -> None:
+    class Content:
+        async def iter_any(self) -> Any:
+            for chunk in (b'{"a":', b'1}\n\n{"b"', b':2}\n{"c":3}'):
+                yield chunk
+
+    class Response:
+        content = Content()
+        released = False
+
+        def release(self) -> None:
+            self.released = True
+
+    resp = Response()
+    assert [x async for x in apiclient._lines(resp)] == [b'{"a":1}', b'{"b":2}', b'{"c":3}']
+    assert resp.released
+
+
+def test_the_streaming_transport_is_built_on_the_same_kopf_names() -> None:
+    import aiohttp  # kopf's: the transport takes its timeout type from kopf's session
+
+    assert inspect.iscoroutinefunction(apiclient.kopf_stream())
+    assert isinstance(aiohttp.ClientSession.timeout, property)
+    assert "sock_connect" in inspect.signature(aiohttp.ClientTimeout).parameters

@@ -115,6 +115,20 @@ def test_sweep_drops_watched_records_a_full_list_did_not_show() -> None:
     assert cache.get(("PersistentVolumeClaim", "ns", "c")) is not None  # not watched: kept
 
 
+def test_a_sweep_after_one_namespaces_list_leaves_other_namespaces_and_kinds() -> None:
+    cache = OwnedCache(MANAGER)
+    other = _cronjob()
+    other["metadata"]["namespace"] = "other"
+    cache.observe(_cronjob())
+    cache.observe(other)
+    cache.deleted({**_cronjob(rv="12"), "kind": "Role"})
+    assert cache.sweep(("CronJob",), set(), "other") == 1
+    assert cache.get(("CronJob", "ns", "jobsource-a")) is not None
+    assert cache.get(("CronJob", "other", "jobsource-a")) is None
+    # the Role's tombstone still keeps a late response from bringing it back
+    assert cache.observe({**_cronjob(rv="11"), "kind": "Role"}) is None
+
+
 def test_claims_keep_only_what_decisions_need() -> None:
     claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {
         "name": "c", "namespace": "ns", "uid": "c1", "resourceVersion": "3",

@@ -44,5 +44,5 @@ def test_every_handler_of_the_operator_is_an_event_handler() -> None:
     assert not list(registry._spawning.get_all_handlers())  # no daemons or timers
     assert not list(registry._indexing.get_all_handlers())  # no indexes
     assert not list(registry._webhooks.get_all_handlers())  # no admission webhooks
-    # JobSources, the 4 owned kinds, and the Jobs of sharded runs
-    assert len(list(registry._watching.get_all_handlers())) == 6
+    # JobSources and the Jobs of sharded runs (the owned kinds have the operator's own watch)
+    assert len(list(registry._watching.get_all_handlers())) == 2
