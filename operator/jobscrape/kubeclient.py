@@ -16,37 +16,20 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 from jobscrape.api import contract
+from jobscrape.kubeapi import (
+    Conflict,
+    NamespaceTerminating,
+    NotFound,
+    collection_path,
+    is_namespace_terminating,
+    status_message,
+)
+
+__all__ = ["ApiException", "Conflict", "Kube", "NamespaceTerminating", "NotFound",
+           "collection_path", "is_namespace_terminating", "load_api_client", "status_message"]
 
 Obj = dict[str, Any]
 TIMEOUT = (5.0, 30.0)  # connect, read
-
-_PATHS = {
-    ("v1", "ServiceAccount"): "/api/v1/namespaces/{ns}/serviceaccounts",
-    ("v1", "PersistentVolumeClaim"): "/api/v1/namespaces/{ns}/persistentvolumeclaims",
-    ("v1", "Event"): "/api/v1/namespaces/{ns}/events",
-    ("v1", "Secret"): "/api/v1/namespaces/{ns}/secrets",  # `jobscrape deliver` only
-    ("batch/v1", "CronJob"): "/apis/batch/v1/namespaces/{ns}/cronjobs",
-    ("batch/v1", "Job"): "/apis/batch/v1/namespaces/{ns}/jobs",
-    ("rbac.authorization.k8s.io/v1", "Role"):
-        "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles",
-    ("rbac.authorization.k8s.io/v1", "RoleBinding"):
-        "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings",
-    (contract.API_VERSION, contract.KIND):
-        f"/apis/{contract.API_VERSION}/namespaces/{{ns}}/{contract.PLURAL}",
-}
-
-
-class NotFound(LookupError):
-    """The object does not exist."""
-
-
-class Conflict(RuntimeError):
-    """The object changed since it was read (409), or already exists on create."""
-
-
-class NamespaceTerminating(RuntimeError):
-    """The namespace is being deleted: nothing new can be created in it (a normal outcome)."""
-
 
 POOL_SIZE = 64  # >= the reconcile threads, so connections are reused, not re-handshaken
 
@@ -64,14 +47,6 @@ def load_api_client(kubeconfig: str | None = None) -> client.ApiClient:
             config.load_kube_config(client_configuration=cfg)
     cfg.connection_pool_maxsize = POOL_SIZE
     return client.ApiClient(cfg)
-
-
-def collection_path(api_version: str, kind: str, namespace: str) -> str:
-    """The REST path of a namespaced kind's collection."""
-    try:
-        return _PATHS[(api_version, kind)].format(ns=namespace)
-    except KeyError:
-        raise ValueError(f"no REST path known for {api_version} {kind}") from None
 
 
 class Kube:
@@ -162,25 +137,3 @@ class Kube:
         with contextlib.suppress(NotFound):
             self._call("DELETE", f"{collection_path(api_version, kind, namespace)}/{name}",
                        {"propagationPolicy": "Background"})
-
-
-def is_namespace_terminating(raw: bytes | None) -> bool:
-    """Whether a 403 Status says the namespace is being terminated."""
-    try:
-        status = json.loads(raw or b"{}")
-    except ValueError:
-        return False
-    if not isinstance(status, dict):
-        return False
-    details = status.get("details")
-    causes = (details.get("causes") if isinstance(details, dict) else None) or []
-    return any(isinstance(c, dict) and c.get("reason") == "NamespaceTerminating"
-               for c in causes) or "because it is being terminated" in str(status.get("message"))
-
-
-def status_message(raw: bytes | None, reason: str | None) -> str:
-    """The API server's Status message, else the HTTP reason."""
-    try:
-        return str(json.loads(raw or b"{}").get("message") or reason)
-    except (ValueError, TypeError, AttributeError):
-        return str(reason)

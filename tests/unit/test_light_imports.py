@@ -72,3 +72,26 @@ def test_operator_help_is_light_and_its_run_loads_kopf() -> None:
     """)
     assert loaded["kopf"] is False and loaded["jobscrape.controller"] is True
     assert _loaded_after("import jobscrape.controller.operator")["kopf"] is True
+
+
+def test_the_operator_process_never_imports_the_official_client() -> None:
+    """What `jobscrape operator` loads before kopf runs: kopf, the handlers, the client and
+    the memories, with the official package kept out (controller/main.py)."""
+    probe = textwrap.dedent("""
+        import json, sys
+        from jobscrape.controller import main
+        main.without_official_client()
+        import kopf
+        from jobscrape.controller import apiclient, kopfmemory, operator, ownedwatch
+        print(json.dumps(sorted(m for m, v in sys.modules.items()
+                                if v is not None and m.split(".")[0] == "kubernetes")))
+    """)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    # without the block, kopf itself pulls the official package in
+    out = subprocess.run([sys.executable, "-c", "import kopf, sys; "
+                          "print('kubernetes.client' in sys.modules)"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "True"

@@ -6,10 +6,11 @@ and no blocking call. Chosen by measurement (`bench/client_bench.py`): per reque
 about a third of the CPU of the official client on a thread pool, and it adds no import (kopf
 loads aiohttp anyway). kopf's client module is private: the two names used here are pinned by
 tests/unit/controller/test_apiclient.py. The official `kubernetes` package stays the client of
-the runner, the CLI and configuration loading (`jobscrape.kubeclient`).
+the runner, the CLI and configuration loading (`jobscrape.kubeclient`, `jobscrape.kubelogin`):
+this process never imports it.
 
-The verbs the reconciler needs, on the paths of `jobscrape.kubeclient`, with the same errors
-(NotFound, Conflict, NamespaceTerminating, ApiException), a bound on requests in flight, a
+The verbs the reconciler needs, on the paths of `jobscrape.kubeapi`, with its errors
+(NotFound, Conflict, NamespaceTerminating, ApiError), a bound on requests in flight, a
 timeout per request, and a count of requests by verb for tests and benchmarks.
 """
 
@@ -25,8 +26,8 @@ from urllib.parse import quote, urlencode
 import msgspec
 
 from jobscrape.api import contract
-from jobscrape.kubeclient import (
-    ApiException,
+from jobscrape.kubeapi import (
+    ApiError,
     Conflict,
     NamespaceTerminating,
     NotFound,
@@ -45,6 +46,7 @@ MERGE = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 APPLY = "application/apply-patch+yaml"  # JSON is YAML
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+TLS_READ_BUFFER = 32 * 1024
 MAX_LINE = 4 * 2**20  # a watch event larger than any object etcd stores (1.5 MiB) is an error
 _decode = msgspec.json.Decoder().decode
 _encode = msgspec.json.Encoder().encode
@@ -59,6 +61,17 @@ class ListMeta:
     """What a list says of itself once all its pages are read."""
 
     resource_version: str = ""
+
+
+def small_tls_read_buffers(size: int = TLS_READ_BUFFER) -> None:
+    """Give each TLS connection of this process a read buffer of `size` bytes. asyncio keeps
+    one of `SSLProtocol.max_size` (256 KiB) per connection for as long as it is open: about
+    10 MiB for the operator's ~40 connections to the API server (32 requests in flight, the
+    watches). A TLS record carries at most 16 KiB, so 32 KiB reads cost a few more reads of
+    a large list page and nothing else. Pinned by test_apiclient.py (a private name)."""
+    import asyncio.sslproto
+
+    asyncio.sslproto.SSLProtocol.max_size = size
 
 
 def kopf_send() -> Send:
@@ -125,7 +138,7 @@ async def _lines(resp: Any) -> AsyncIterator[bytes]:
         async for chunk in resp.content.iter_any():
             buffer += chunk
             if len(buffer) > MAX_LINE and b"\n" not in buffer:
-                raise ApiException(status=0, reason="a watch event larger than 4 MiB")
+                raise ApiError(status=0, reason="a watch event larger than 4 MiB")
             *lines, buffer = buffer.split(b"\n")
             for line in lines:
                 if line.strip():
@@ -146,7 +159,7 @@ def _error(status: int, raw: bytes, path: str) -> Exception:
         return Expired(status_message(raw, "Gone"))
     if status == 403 and is_namespace_terminating(raw):
         return NamespaceTerminating(status_message(raw, "Forbidden"))
-    return ApiException(status=status, reason=status_message(raw, str(status)))
+    return ApiError(status=status, reason=status_message(raw, str(status)))
 
 
 class AsyncKube:
@@ -253,7 +266,7 @@ class AsyncKube:
             kind_of = event.get("type") if isinstance(event, dict) else None
             obj = event.get("object") if isinstance(event, dict) else None
             if not isinstance(kind_of, str) or not isinstance(obj, dict):
-                raise ApiException(status=0, reason="a watch event without type or object")
+                raise ApiError(status=0, reason="a watch event without type or object")
             if kind_of == "ERROR":
                 code = int(obj.get("code") or 0)
                 raise _error(code or 500, _encode(obj), path)
@@ -270,7 +283,7 @@ class AsyncKube:
     async def apply(self, obj: Obj, uid: str | None = None) -> Obj:
         """Server-side apply under this client's field manager, taking over conflicting fields.
         With `uid`, only the object of that uid is changed: Conflict when it is gone (apply
-        would otherwise create it), ApiException 422 when another object took its name."""
+        would otherwise create it), ApiError 422 when another object took its name."""
         m = obj["metadata"]
         if uid is not None:
             obj = {**obj, "metadata": {**m, "uid": uid}}

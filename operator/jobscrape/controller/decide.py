@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from kubernetes.utils import parse_quantity
-
 from jobscrape.api import schedule
 from jobscrape.api.status import Condition, JobSourceStatus, wire, wire_conditions
 from jobscrape.controller import conditions
+from jobscrape.kubeapi import parse_quantity
 
 READY = "Ready"
 RECONCILING = "Reconciling"

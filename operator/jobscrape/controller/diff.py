@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubernetes.utils import parse_quantity
+from jobscrape.kubeapi import parse_quantity
 
 # Lists the API server merges by a key (listType=map): other managers may add items to them
 # (a mutating webhook's env var, a sidecar), so only the wanted items are compared, by key.

@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 
 from jobscrape import heap, logs
 from jobscrape.api.contract import MAX_SHARDS
 from jobscrape.controller import naming
 from jobscrape.controller.policy import BOUNDED_RESOURCES, RunnerPolicy, parse_image_list
+from jobscrape.kubeapi import parse_quantity
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -84,13 +86,15 @@ def parse_runner_env(items: list[str]) -> tuple[tuple[str, str], ...]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the operator until it is stopped."""
+    without_official_client()
     import kopf
 
-    from jobscrape.controller import builders, operator
+    from jobscrape.controller import apiclient, builders, operator
     from jobscrape.controller.kopfmemory import EventOnlyMemories
 
     logs.configure(args.log_format, args.log_level)
     heap.return_large_blocks()  # list pages and watch bodies of thousands of sources
+    apiclient.small_tls_read_buffers()
     if args.kubeconfig:
         os.environ["KUBECONFIG"] = args.kubeconfig  # kopf's own login reads it too
     rt = operator.RUNTIME
@@ -113,6 +117,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def without_official_client() -> None:
+    """Keep the official `kubernetes` package out of this process: kopf imports it whenever it
+    is installed (for its model classes, which this operator never passes), and that import
+    alone is about 28 MiB of the operator's memory. The operator talks to the API through
+    kopf's session (controller/apiclient.py) and loads its credentials with the official
+    client in a process of its own (jobscrape.kubelogin). No-op when already imported."""
+    sys.modules.setdefault("kubernetes", None)  # type: ignore[arg-type]
+
+
 def bind_address(value: str, option: str) -> tuple[str, int] | None:
     """HOST:PORT as (host, port); None for '' or '0' (off). SystemExit naming the option on
     anything else."""
@@ -126,8 +139,6 @@ def bind_address(value: str, option: str) -> tuple[str, int] | None:
 
 def runner_policy(args: argparse.Namespace) -> RunnerPolicy:
     """The runner policy from the command line; SystemExit naming a bad option."""
-    from kubernetes.utils import parse_quantity
-
     maxima = {}
     for res in BOUNDED_RESOURCES:
         raw = getattr(args, f"max_runner_{res.replace('-', '_')}")

@@ -12,7 +12,9 @@ machinery. The periodic resync lists JobSources once and reconciles each from th
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import sys
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -29,13 +31,7 @@ from jobscrape.controller.ownedwatch import Watched, list_then_watch
 from jobscrape.controller.reconciler import EventSink, Reconciler
 from jobscrape.controller.retry import Backoff
 from jobscrape.controller.workqueue import WorkQueue
-from jobscrape.kubeclient import (
-    ApiException,
-    Conflict,
-    NamespaceTerminating,
-    NotFound,
-    load_api_client,
-)
+from jobscrape.kubeapi import ApiError, Conflict, NamespaceTerminating, NotFound
 
 log = logging.getLogger("jobscrape.operator")
 # (group, version, plural, apiVersion, kind) of what the watches show
@@ -53,6 +49,7 @@ RESYNC_PAGE = 1000  # JobSources per page of the resync's list
 SHARDED_JOBS = ("batch", "v1", "jobs")
 SHARDED_SELECTOR = f"{MANAGED_SELECTOR},{naming.SHARDS_LABEL}"
 FINISH_TRIES = 3
+LOGIN_SECONDS = 60.0  # the credentials process (an auth plugin may take a while)
 
 
 @dataclass
@@ -117,19 +114,26 @@ class EventsOnlyDiffBase(kopf.DiffBaseStorage):
 
 
 @kopf.on.login()
-def _login(**_: Any) -> kopf.ConnectionInfo:
-    """Credentials from --kubeconfig, $KUBECONFIG or the in-cluster ServiceAccount (re-read
-    whenever the API answers 401, so rotated tokens are picked up)."""
-    cfg = load_api_client(RUNTIME.kubeconfig).configuration
-    if cfg.refresh_api_key_hook is not None:
-        cfg.refresh_api_key_hook(cfg)
-    auth = (cfg.api_key or {}).get("authorization") or (cfg.api_key or {}).get("BearerToken")
-    scheme, _, token = auth.partition(" ") if auth else ("", "", "")
-    return kopf.ConnectionInfo(
-        server=cfg.host, ca_path=cfg.ssl_ca_cert, insecure=not cfg.verify_ssl,
-        scheme=scheme or None, token=token or None,
-        certificate_path=cfg.cert_file or None, private_key_path=cfg.key_file or None,
-    )
+async def _login(**_: Any) -> kopf.ConnectionInfo:
+    """Credentials from --kubeconfig, $KUBECONFIG or the in-cluster ServiceAccount, loaded by
+    the official client in a process of its own (jobscrape.kubelogin), so this one never
+    imports it; again whenever the API answers 401, so rotated tokens are picked up."""
+    args = [RUNTIME.kubeconfig] if RUNTIME.kubeconfig else []
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "jobscrape.kubelogin", *args, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), LOGIN_SECONDS)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise kopf.LoginError(f"loading the Kubernetes credentials took longer than "
+                              f"{LOGIN_SECONDS:.0f}s") from None
+    if proc.returncode != 0:
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise kopf.LoginError(lines[-1][:400] if lines else
+                              f"loading the Kubernetes credentials failed ({proc.returncode})")
+    return kopf.ConnectionInfo(**json.loads(out))
 
 
 @kopf.on.startup()
@@ -182,7 +186,7 @@ async def _reconcile(item: Hashable) -> None:
         m.reconcile_total.labels("error").inc()
         delay = RUNTIME.backoff.failed(key)
         _retry_later(namespace, name, delay)
-        known = isinstance(e, ApiException | Conflict | NotFound | TimeoutError)
+        known = isinstance(e, ApiError | Conflict | NotFound | TimeoutError)
         log.warning("reconcile of %s/%s failed (%d in a row), retrying in %.0fs: %s",
                     namespace, name, RUNTIME.backoff.failures(key), delay,
                     _error_text(e), exc_info=not known,
@@ -226,7 +230,7 @@ def _retry_later(namespace: str, name: str, delay: float) -> None:
 
 def _error_text(e: Exception) -> str:
     """One line about an error: the API server's message, not a dump of the response."""
-    if isinstance(e, ApiException):
+    if isinstance(e, ApiError):
         return f"HTTP {e.status}: {e.reason}"
     if isinstance(e, TimeoutError):
         return "TimeoutError: the API server did not answer in time"

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubernetes.utils import parse_quantity
-
 from jobscrape.api.spec import JobSourceSpec
 from jobscrape.api.validate import FieldError
+from jobscrape.kubeapi import parse_quantity
 
 BOUNDED_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 

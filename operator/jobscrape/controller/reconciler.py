@@ -31,7 +31,7 @@ from jobscrape.controller.apiclient import AsyncKube
 from jobscrape.controller.cache import Owned, OwnedCache, SourceCache, content_digest, key_of
 from jobscrape.controller.conditions import fmt_time
 from jobscrape.controller.diff import contains
-from jobscrape.kubeclient import ApiException, Conflict, NamespaceTerminating, NotFound
+from jobscrape.kubeapi import ApiError, Conflict, NamespaceTerminating, NotFound
 
 log = logging.getLogger("jobscrape.operator")
 Obj = dict[str, Any]
@@ -397,7 +397,7 @@ class Reconciler:
         except (NotFound, Conflict) as e:
             self.owned.forget(key)  # replaced or gone since seen: look again next round
             raise Conflict(f"{obj['kind']} {m['name']} changed while being updated") from e
-        except ApiException as e:
+        except ApiError as e:
             if e.status == 422:  # another object took the name: look again next round
                 self.owned.forget(key)
             raise
@@ -455,7 +455,7 @@ class Reconciler:
                         "requests": {"storage": change.size}}}})
                     self.owned.observe(after, watched=False, now=now)
                     out.updated.append(f"PersistentVolumeClaim/{m['name']}")
-                except ApiException as e:
+                except ApiError as e:
                     problem = f"{refused}: {e.reason}"
         if problem is not None:
             out.blocked = ("StoreNotResized", problem)

@@ -14,7 +14,7 @@ import pytest
 from jobscrape.controller import apiclient
 from jobscrape.controller.apiclient import AsyncKube
 from jobscrape.controller.operator import source_of
-from jobscrape.kubeclient import ApiException, Conflict, NamespaceTerminating, NotFound
+from jobscrape.kubeapi import ApiError, Conflict, NamespaceTerminating, NotFound
 
 
 class Recorder:
@@ -73,16 +73,16 @@ async def test_patches_use_their_content_types_and_the_status_subresource() -> N
     (409, {"message": "already exists"}, Conflict),
     (403, {"message": "x", "details": {"causes": [{"reason": "NamespaceTerminating"}]}},
      NamespaceTerminating),
-    (403, {"message": "forbidden"}, ApiException),
-    (422, {"message": "metadata.uid: field is immutable"}, ApiException),
-    (500, ["not", "a", "status"], ApiException),
+    (403, {"message": "forbidden"}, ApiError),
+    (422, {"message": "metadata.uid: field is immutable"}, ApiError),
+    (500, ["not", "a", "status"], ApiError),
 ])
 async def test_errors_map_to_the_clients_exceptions(status: int, payload: Any,
                                                     error: type[Exception]) -> None:
     kube = AsyncKube(Recorder((status, payload)).send)
     with pytest.raises(error) as e:
         await kube.get("batch/v1", "CronJob", "ns", "a")
-    if isinstance(e.value, ApiException):
+    if isinstance(e.value, ApiError):
         assert e.value.status == status
         if isinstance(payload, dict):
             assert e.value.reason == payload["message"]
@@ -208,10 +208,10 @@ async def test_watch_asks_for_bookmarks_from_a_version_and_fills_in_the_kind() -
                                          "message": "too old resource version: 5 (80)"}}]),
      apiclient.Expired),
     ((410, [{"kind": "Status", "code": 410, "message": "gone"}]), apiclient.Expired),
-    ((200, [{"type": "ERROR", "object": {"code": 500, "message": "etcd"}}]), ApiException),
-    ((403, [{"message": "forbidden"}]), ApiException),
+    ((200, [{"type": "ERROR", "object": {"code": 500, "message": "etcd"}}]), ApiError),
+    ((403, [{"message": "forbidden"}]), ApiError),
     ((200, [b"not json"]), Exception),
-    ((200, [{"type": "ADDED"}]), ApiException),
+    ((200, [{"type": "ADDED"}]), ApiError),
 ])
 async def test_watch_errors_end_it(answer: tuple[int, list[Any]], error: type[Exception]
                                    ) -> None:
@@ -252,3 +252,21 @@ def test_the_streaming_transport_is_built_on_the_same_kopf_names() -> None:
     assert inspect.iscoroutinefunction(apiclient.kopf_stream())
     assert isinstance(aiohttp.ClientSession.timeout, property)
     assert "sock_connect" in inspect.signature(aiohttp.ClientTimeout).parameters
+
+
+async def test_tls_connections_get_small_read_buffers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio.sslproto
+    import ssl
+
+    loop = asyncio.get_running_loop()
+
+    def buffer() -> int:
+        proto = asyncio.sslproto.SSLProtocol(loop, asyncio.Protocol(), ssl.create_default_context(),
+                                             loop.create_future())
+        return len(proto.get_buffer(-1))
+
+    monkeypatch.setattr(asyncio.sslproto.SSLProtocol, "max_size",
+                        asyncio.sslproto.SSLProtocol.max_size)
+    assert buffer() == 256 * 1024  # asyncio's own, per open connection
+    apiclient.small_tls_read_buffers()
+    assert buffer() == apiclient.TLS_READ_BUFFER == 32 * 1024
