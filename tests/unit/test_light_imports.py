@@ -82,7 +82,7 @@ def test_the_operator_process_never_imports_the_official_client() -> None:
         from jobscrape.controller import main
         main.without_official_client()
         import kopf
-        from jobscrape.controller import apiclient, kopfmemory, operator, ownedwatch
+        from jobscrape.controller import apiclient, kopfmemory, operator, watchloop
         print(json.dumps(sorted(m for m, v in sys.modules.items()
                                 if v is not None and m.split(".")[0] == "kubernetes")))
     """)

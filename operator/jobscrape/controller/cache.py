@@ -171,7 +171,7 @@ class OwnedCache:
         claim = key[0] == CLAIM
         same = held is not None and held.uid == uid and held.digest == digest
         rec = Owned(
-            uid=sys.intern(uid), resource_version=rv,
+            uid=uid, resource_version=rv,
             owners=tuple(sys.intern(str(r.get("uid"))) for r in meta.get("ownerReferences")
                          or [] if isinstance(r, dict)),
             digest=digest, needs_upgrade=needs_upgrade(obj, self.manager),

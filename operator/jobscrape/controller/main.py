@@ -24,11 +24,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                        help="watch this namespace (repeatable); default: all namespaces")
     scope.add_argument("-A", "--all-namespaces", action="store_true",
                        help="watch every namespace (the default)")
-    peer = p.add_mutually_exclusive_group()
-    peer.add_argument("--standalone", action="store_true", default=True,
-                      help="run without kopf peering (default)")
-    peer.add_argument("--peering", metavar="NAME",
-                      help="coordinate with other operator replicas via kopf peering NAME")
     p.add_argument("--health-bind-address", default="127.0.0.1:8080", metavar="HOST:PORT",
                    help="where kopf serves /healthz for liveness probes ('' turns it off; "
                         "in a pod use 0.0.0.0:8080)")
@@ -107,8 +102,7 @@ def run(args: argparse.Namespace) -> int:
         runner_image=args.runner_image, allow_private_networks=args.allow_private_networks,
         policy=runner_policy(args), runner_env=parse_runner_env(args.runner_env))
     kopf.run(
-        standalone=args.peering is None,
-        peering_name=args.peering,
+        standalone=True,  # one replica (the Deployment's strategy is Recreate)
         namespaces=list(args.namespace),
         clusterwide=not args.namespace,
         liveness_endpoint=f"http://{health[0]}:{health[1]}/healthz" if health else None,

@@ -2,11 +2,12 @@
 
 Handlers are thin: a watch event updates the cache (controller/cache.py) and, when it calls
 for work, adds the source to the work queue (controller/workqueue.py); workers reconcile from
-the cache on kopf's event loop through kopf's API session (controller/apiclient.py). kopf
-watches the JobSources and sharded runs' Jobs; the owned kinds are listed and watched by the
-operator's own loops (controller/ownedwatch.py), whose events need none of kopf's per-object
-machinery. The periodic resync lists JobSources once and reconciles each from the cache; every
-`relist_every`-th resync also lists the owned kinds again, to drop what a watch gap hid.
+the cache on kopf's event loop through kopf's API session (controller/apiclient.py). The
+JobSources and the owned kinds are listed and watched by the operator's own loops
+(controller/watchloop.py), whose events need none of kopf's per-object machinery; kopf runs
+the process (login, start-up, liveness) and watches the Jobs of sharded runs. The periodic
+resync lists JobSources once and reconciles each from the cache; every `relist_every`-th
+resync also lists the owned kinds again, to drop what a watch gap hid.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from jobscrape.controller import builders, decide, finisher, naming
 from jobscrape.controller.apiclient import AsyncKube, kopf_send, kopf_stream
 from jobscrape.controller.events import build_event
 from jobscrape.controller.metrics import OperatorMetrics, make_metrics
-from jobscrape.controller.ownedwatch import Watched, list_then_watch
 from jobscrape.controller.reconciler import EventSink, Reconciler
 from jobscrape.controller.retry import Backoff
+from jobscrape.controller.watchloop import Watched, list_then_watch
 from jobscrape.controller.workqueue import WorkQueue
 from jobscrape.kubeapi import ApiError, Conflict, NamespaceTerminating, NotFound
 
@@ -237,28 +238,53 @@ def _error_text(e: Exception) -> str:
     return f"{type(e).__name__}: {e}"
 
 
-@kopf.on.event(builders.GROUP, builders.VERSION, builders.PLURAL)
-async def _on_source(type: str | None, event: dict[str, Any], **_: Any) -> None:
-    RUNTIME.metrics.last_watch_event.set_to_current_time()
-    raw = event.get("object") or {}
-    meta = raw.get("metadata") or {}
-    key = (meta.get("namespace") or "", meta.get("name") or "")
-    rec = RUNTIME.reconciler
-    if type == "DELETED":
-        RUNTIME.metrics.sources.remove(*key)
-        RUNTIME.backoff.succeeded(key)
-        if key in _RETRIES:
-            _RETRIES.pop(key).cancel()
-        if rec is not None:
-            rec.source_gone(*key)
-        return
-    RUNTIME.metrics.sources.update(kopf.Body(raw))
-    if rec is None:
-        return
-    rec.source_seen(raw)
-    if rec.is_current(raw):
-        return  # our own status write echoing back
-    _enqueue(*key)
+def _source_gone(namespace: str, name: str) -> None:
+    """A JobSource was deleted: its metrics, retries and cached state go."""
+    key = (namespace, name)
+    RUNTIME.metrics.sources.remove(*key)
+    RUNTIME.backoff.succeeded(key)
+    if key in _RETRIES:
+        _RETRIES.pop(key).cancel()
+    if RUNTIME.reconciler is not None:
+        RUNTIME.reconciler.source_gone(*key)
+
+
+class SourceSink:
+    """Where the JobSources' list and watch deliver: the cache, the metrics, the work queue."""
+
+    def listed(self, obj: dict[str, Any]) -> None:
+        """A JobSource a list showed: as if added."""
+        self.event("ADDED", obj)
+
+    def relisted(self, kind: str, namespace: str, names: set[tuple[str, str]]) -> None:
+        """Sources held that the full list did not show were deleted while no watch saw it."""
+        rec = RUNTIME.reconciler
+        if rec is None:
+            return
+        for key in set(rec.sources.keys()) - names:
+            if not namespace or key[0] == namespace:
+                _source_gone(*key)
+
+    def event(self, type_: str, raw: dict[str, Any]) -> None:
+        """A watch event: remember the body and queue the source unless it is our own status
+        write echoing back."""
+        RUNTIME.metrics.last_watch_event.set_to_current_time()
+        meta = raw.get("metadata") or {}
+        key = (meta.get("namespace") or "", meta.get("name") or "")
+        if type_ == "DELETED":
+            _source_gone(*key)
+            return
+        RUNTIME.metrics.sources.update(raw)
+        rec = RUNTIME.reconciler
+        if rec is None:
+            return
+        rec.source_seen(raw)
+        if rec.is_current(raw):
+            return
+        _enqueue(*key)
+
+
+SOURCE_SINK = SourceSink()
 
 
 def source_of(owned: dict[str, Any]) -> str | None:
@@ -368,10 +394,10 @@ async def _list_owned() -> None:
 
 
 async def _prime() -> None:
-    """Start the owned kinds' lists and watches, and let reconciles begin once each has
-    listed (a restart then reads nothing per source). A kind whose list keeps failing does
-    not hold them back: its watch keeps trying, a miss costs a create that conflicts and a
-    read."""
+    """Start the lists and watches of the JobSources and the owned kinds, and let reconciles
+    begin once each owned kind has listed (a restart then reads nothing per source). A kind
+    whose list keeps failing does not hold them back: its watch keeps trying, a miss costs a
+    create that conflicts and a read."""
     rec = RUNTIME.reconciler
     assert rec is not None
     watched = watched_owned()
@@ -385,6 +411,9 @@ async def _prime() -> None:
             done.set()
     for what in watched:
         _TASKS.append(asyncio.create_task(list_then_watch(rec.kube, what, OWNED_SINK, primed)))
+    for ns in RUNTIME.namespaces or ("",):  # reconciles of what these queue wait for `done`
+        _TASKS.append(asyncio.create_task(list_then_watch(
+            rec.kube, Watched(builders.API_VERSION, builders.KIND, ns, ""), SOURCE_SINK)))
     if watched:
         await done.wait()
     if RUNTIME.primed is not None:
@@ -425,8 +454,7 @@ async def _resync_forever() -> None:
             continue
         RUNTIME.metrics.last_watch_event.set_to_current_time()  # the API answers us
         for key in set(rec.sources.keys()) - listed:  # deleted while a watch missed it
-            rec.source_gone(*key)
-            RUNTIME.metrics.sources.remove(*key)
+            _source_gone(*key)
         if due:
             log.debug("resync: %d of %d sources to reconcile", due, len(listed))
 

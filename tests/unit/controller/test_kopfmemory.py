@@ -44,5 +44,5 @@ def test_every_handler_of_the_operator_is_an_event_handler() -> None:
     assert not list(registry._spawning.get_all_handlers())  # no daemons or timers
     assert not list(registry._indexing.get_all_handlers())  # no indexes
     assert not list(registry._webhooks.get_all_handlers())  # no admission webhooks
-    # JobSources and the Jobs of sharded runs (the owned kinds have the operator's own watch)
-    assert len(list(registry._watching.get_all_handlers())) == 2
+    # the Jobs of sharded runs (JobSources and owned kinds have the operator's own watches)
+    assert len(list(registry._watching.get_all_handlers())) == 1

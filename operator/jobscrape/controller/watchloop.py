@@ -1,12 +1,14 @@
-"""List-then-watch of one kind the operator owns, fed straight into its cache.
+"""List-then-watch of one kind, fed straight into the operator's cache: the JobSources and
+the kinds it owns.
 
 kopf's watch runs every event through its per-object machinery (a worker task, a body
-wrapper, causes, handler kwargs): a cost per event that the owned kinds do not need, since
-their events only update the cache and queue a source. This loop lists the kind (paged, the
-operator's label selected by the server), hands each object to `Sink.listed`, then watches
-from the list's resourceVersion, hands each event to `Sink.event`, resumes from the last
-version seen (bookmarks included) when the server ends the watch, lists again when that
-version has expired (410), and waits with backoff after errors. Requests go through the
+wrapper, causes, handler kwargs) and lists the whole kind again each time a watch ends (every
+5 minutes): costs per event and per period that these kinds do not need, since their events
+only update the cache and queue a source. This loop lists the kind (paged; the owned kinds
+selected by the operator's label on the server), hands each object to `Sink.listed`, then
+watches from the list's resourceVersion, hands each event to `Sink.event`, resumes from the
+last version seen (bookmarks included) when the server ends the watch, lists again only when
+that version has expired (410), and waits with backoff after errors. Requests go through the
 operator's client (kopf's API session: its credentials and re-login on 401).
 """
 
@@ -28,7 +30,7 @@ PRIME_TRIES = 3  # failed first lists after which the operator starts without th
 
 
 class Sink(Protocol):
-    """Where a watch delivers: the operator's cache and work queue."""
+    """Where a watch delivers: the operator's caches and work queue."""
 
     def listed(self, obj: Obj) -> None:
         """An object a (re)list showed."""
@@ -43,7 +45,8 @@ class Sink(Protocol):
 
 @dataclass(frozen=True)
 class Watched:
-    """One kind in one namespace (all when empty), selected by label on the server."""
+    """One kind in one namespace (all when empty), selected by label on the server (all
+    when the selector is empty)."""
 
     api_version: str
     kind: str

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from jobscrape.controller import ownedwatch
+from jobscrape.controller import watchloop
 from jobscrape.controller.apiclient import AsyncKube
-from jobscrape.controller.ownedwatch import Watched, backoff_seconds, list_then_watch
+from jobscrape.controller.watchloop import Watched, backoff_seconds, list_then_watch
 
 WHAT = Watched("batch/v1", "CronJob", "", "app.kubernetes.io/managed-by=jobscrape")
 
@@ -129,7 +129,7 @@ async def test_errors_back_off_and_resume_from_the_last_version_seen() -> None:
 
 
 async def test_the_operator_starts_without_a_kind_whose_list_keeps_failing() -> None:
-    server = Server([OSError("refused")] * ownedwatch.PRIME_TRIES + [_list(rv="1")], [])
+    server = Server([OSError("refused")] * watchloop.PRIME_TRIES + [_list(rv="1")], [])
     primed: list[int] = []
     sink = await _run(server, 1, primed)
     assert primed == [0]  # told after the third failure, not again after the list
