@@ -306,7 +306,35 @@ def _cut(text: str, budget: int, slack: bool) -> str:
         stripped = head.rstrip("\\")
         if (len(head) - len(stripped)) % 2:  # a backslash that escaped what was cut away
             head = head[:-1]
+        opened = _open_code_span(head)
+        if opened is not None:  # its closing backticks were cut away: its text would be read
+            head = head[:opened].rstrip()  # as Markdown (raw HTML included)
     return head
+
+
+_BACKTICKS = re.compile(r"\\`|`+")
+# a line that opens or closes a code block: ``` after indentation, quote and list markers
+_FENCE_LINE = re.compile(r"(?:[ >]|[-*+] |\d{1,9}[.)] )*```")
+
+
+def _open_code_span(text: str) -> int | None:
+    """Where an inline code span that the last line of `text` leaves open starts, or None.
+    (Code spans of this converter never span lines; a fence line opens a block, which
+    `_closing_fence` closes.)"""
+    start = text.rfind("\n") + 1
+    line = text[start:]
+    if _FENCE_LINE.match(line):
+        return None  # a fence, not a code span
+    opened: tuple[int, int] | None = None  # (position, length of its backtick run)
+    for m in _BACKTICKS.finditer(line):
+        run = m.group()
+        if run == "\\`":
+            continue  # an escaped backtick outside code; inside code it cannot occur here
+        if opened is None:
+            opened = (m.start(), len(run))
+        elif len(run) == opened[1]:
+            opened = None
+    return None if opened is None else start + opened[0]
 
 
 def _closing_fence(text: str) -> str:
@@ -367,6 +395,9 @@ def _converter_class() -> type[Any]:
                     names: frozenset[str]) -> str:
             if "_noformat" in parent_tags or parent_tags & names or parent_tags & _HEADINGS:
                 return text  # inside code, the same markup, or a heading (bold already)
+            if any(_FENCE_LINE.match(line) for line in text.split("\n")):
+                return text  # a code block inside (<b><pre>): marks around it would glue
+                # its fence to them, and the block would not open
             prefix, suffix, text = chomp(text)
             return f"{prefix}{mark}{text}{mark}{suffix}" if text else ""
 

@@ -435,3 +435,23 @@ def test_any_html_becomes_safe_bounded_mrkdwn(html: str, limit: int) -> None:
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf")), max_size=200))
 def test_slack_text_is_escaped_as_notify_slack_escapes(text: str) -> None:
     assert markdown._escape_slack(text) == escape_mrkdwn(text)
+
+
+@pytest.mark.parametrize("html", ["<b><pre>&lt;b&gt;</pre></b>", "<em><pre>&lt;b&gt;</pre></em>",
+                                  "<del><pre>&lt;b&gt;</pre></del>",
+                                  "<h1><pre>&lt;b&gt;</pre></h1>",
+                                  "<p>see <code>&lt;b&gt; and more text here</code></p>",
+                                  "<table><tr><td><pre>&lt;b&gt;</pre></td></tr></table>"])
+@pytest.mark.parametrize("limit", [8, 10, 12, 14, 20, 1000])
+def test_code_stays_code_around_marks_and_at_any_cut(html: str, limit: int) -> None:
+    # found by the property test above: a code block inside <b> glued its fence to the "**"
+    # (so it never opened), and a cut inside an inline code span left it open; either way
+    # the code's text, "<b>", was read as raw HTML
+    md = html_to_markdown(html, limit)
+    assert units(md) <= limit
+    assert_safe_markdown(md)
+
+
+def test_a_code_block_inside_bold_is_a_block_without_the_marks() -> None:
+    assert html_to_markdown("<b><pre>&lt;b&gt;</pre></b>", 100) == "```\n<b>\n```"
+    assert html_to_markdown("<b><code>x</code></b>", 100) == "**`x`**"  # inline code: kept
