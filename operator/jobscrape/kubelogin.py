@@ -3,7 +3,7 @@ by the official client (kubeconfig with its auth plugins, or the in-cluster Serv
 a short-lived process of its own, printed as one JSON object on stdout.
 
 The operator runs this at login and again whenever the API answers 401, so rotated tokens are
-picked up; its own process never imports the official package (about 28 MiB of memory). File
+picked up; its own process never imports the official package (about 18 MiB of memory). File
 contents (CA, client certificate and key) are passed as data, since the official loader's
 temporary files go away with this process. Errors are one line on stderr, without secrets.
 """

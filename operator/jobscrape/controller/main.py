@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
 def without_official_client() -> None:
     """Keep the official `kubernetes` package out of this process: kopf imports it whenever it
     is installed (for its model classes, which this operator never passes), and that import
-    alone is about 28 MiB of the operator's memory. The operator talks to the API through
+    alone is about 18 MiB of the operator's memory. The operator talks to the API through
     kopf's session (controller/apiclient.py) and loads its credentials with the official
     client in a process of its own (jobscrape.kubelogin). No-op when already imported."""
     sys.modules.setdefault("kubernetes", None)  # type: ignore[arg-type]
