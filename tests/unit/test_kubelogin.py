@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import kopf
+import pytest
 import yaml
 
 CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
@@ -70,3 +71,20 @@ def test_a_bad_kubeconfig_is_one_line_without_the_token(tmp_path: Path) -> None:
     assert TOKEN not in out.stderr
     missing = _login(str(tmp_path / "absent"))
     assert missing.returncode == 1 and "cannot load the Kubernetes credentials" in missing.stderr
+
+
+async def test_the_operators_login_builds_kopfs_credentials_or_fails_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jobscrape.controller import operator
+
+    kc = _kubeconfig(tmp_path, {"token": TOKEN}, {"certificate-authority-data": _b64(CA)})
+    monkeypatch.setattr(operator.RUNTIME, "kubeconfig", str(kc))
+    info = await operator._login()
+    assert isinstance(info, kopf.ConnectionInfo)
+    assert (info.server, info.token, info.scheme, info.ca_data) == (
+        "https://127.0.0.1:6443", TOKEN, "Bearer", CA)
+    monkeypatch.setattr(operator.RUNTIME, "kubeconfig", str(tmp_path / "absent"))
+    with pytest.raises(kopf.LoginError) as e:
+        await operator._login()
+    assert str(e.value).startswith("cannot load the Kubernetes credentials: ")
+    assert "\n" not in str(e.value)
