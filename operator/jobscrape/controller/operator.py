@@ -30,18 +30,15 @@ from jobscrape.controller.events import build_event
 from jobscrape.controller.metrics import OperatorMetrics, make_metrics
 from jobscrape.controller.reconciler import EventSink, Reconciler
 from jobscrape.controller.retry import Backoff
-from jobscrape.controller.watchloop import Watched, list_then_watch
+from jobscrape.controller.watchloop import Watched, list_then_watch, relist
 from jobscrape.controller.workqueue import WorkQueue
 from jobscrape.kubeapi import ApiError, Conflict, NamespaceTerminating, NotFound
 
 log = logging.getLogger("jobscrape.operator")
-# (group, version, plural, apiVersion, kind) of what the watches show
-OWNED_KINDS = (("batch", "v1", "cronjobs", "batch/v1", "CronJob"),
-               ("", "v1", "serviceaccounts", "v1", "ServiceAccount"),
-               ("rbac.authorization.k8s.io", "v1", "roles", "rbac.authorization.k8s.io/v1",
-                "Role"),
-               ("rbac.authorization.k8s.io", "v1", "rolebindings",
-                "rbac.authorization.k8s.io/v1", "RoleBinding"))
+# (apiVersion, kind) of what the operator makes and watches (its label selected on the server)
+OWNED_KINDS = (("batch/v1", "CronJob"), ("v1", "ServiceAccount"),
+               ("rbac.authorization.k8s.io/v1", "Role"),
+               ("rbac.authorization.k8s.io/v1", "RoleBinding"))
 MANAGED = {naming.MANAGED_BY: naming.OPERATOR}
 MANAGED_SELECTOR = f"{naming.MANAGED_BY}={naming.OPERATOR}"
 RESYNC_PAGE = 1000  # JobSources per page of the resync's list
@@ -344,7 +341,7 @@ def watched_owned() -> list[Watched]:
     """What the operator lists and watches of its own: each owned kind in each namespace it
     serves (all at once when it serves all)."""
     return [Watched(api_version, kind, ns, MANAGED_SELECTOR)
-            for _, _, _, api_version, kind in OWNED_KINDS
+            for api_version, kind in OWNED_KINDS
             for ns in (RUNTIME.namespaces or ("",))]
 
 
@@ -382,15 +379,7 @@ async def _list_owned() -> None:
     rec = RUNTIME.reconciler
     assert rec is not None
     for what in watched_owned():
-        names: set[tuple[str, str]] = set()
-        async for page in rec.kube.list_pages(what.api_version, what.kind,
-                                              (what.namespace,) if what.namespace else (),
-                                              what.selector):
-            for item in page:
-                OWNED_SINK.listed(item)
-                m = item.get("metadata") or {}
-                names.add((m.get("namespace") or "", m.get("name") or ""))
-        OWNED_SINK.relisted(what.kind, what.namespace, names)
+        await relist(rec.kube, what, OWNED_SINK)
 
 
 async def _prime() -> None:

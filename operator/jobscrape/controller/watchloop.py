@@ -65,6 +65,22 @@ def resume_version(obj: Obj, held: str) -> str:
     return str((obj.get("metadata") or {}).get("resourceVersion") or held)
 
 
+async def relist(kube: AsyncKube, what: Watched, sink: Sink) -> str:
+    """List `what` whole (paged) into `sink`, then tell it what the list showed; returns the
+    list's resourceVersion (where a watch starts)."""
+    meta = ListMeta()
+    names: set[tuple[str, str]] = set()
+    async for page in kube.list_pages(what.api_version, what.kind,
+                                      (what.namespace,) if what.namespace else (),
+                                      what.selector, page=LIST_PAGE, into=meta):
+        for obj in page:
+            m = obj.get("metadata") or {}
+            names.add((str(m.get("namespace") or ""), str(m.get("name") or "")))
+            sink.listed(obj)
+    sink.relisted(what.kind, what.namespace, names)
+    return meta.resource_version
+
+
 async def list_then_watch(kube: AsyncKube, what: Watched, sink: Sink,
                           primed: Callable[[], None] = lambda: None,
                           sleep: Callable[[float], Any] = asyncio.sleep) -> None:
@@ -76,17 +92,7 @@ async def list_then_watch(kube: AsyncKube, what: Watched, sink: Sink,
     while True:
         try:
             if not version:
-                meta = ListMeta()
-                names: set[tuple[str, str]] = set()
-                async for page in kube.list_pages(
-                        what.api_version, what.kind, (what.namespace,) if what.namespace
-                        else (), what.selector, page=LIST_PAGE, into=meta):
-                    for obj in page:
-                        m = obj.get("metadata") or {}
-                        names.add((str(m.get("namespace") or ""), str(m.get("name") or "")))
-                        sink.listed(obj)
-                sink.relisted(what.kind, what.namespace, names)
-                version = meta.resource_version
+                version = await relist(kube, what, sink)
                 if not told:
                     told = True
                     primed()
