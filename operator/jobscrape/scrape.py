@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     except (StoreError, StoreLocked) as e:
         print(f"jobscrape scrape: --store {args.store}: {e}", file=sys.stderr)
         return 3
-    new_ids = {p.id for p in out.diff.created}
+    new_ids = set(out.diff.created)
     sys.stdout.write(render(postings, new_ids, args.format))
     for b in out.summary.boards:
         if b.state not in OK_STATES:

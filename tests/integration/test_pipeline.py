@@ -6,7 +6,10 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from jobscrape.boards.base import BoardRef
 from jobscrape.runner.fetch import FetchOptions
@@ -54,7 +57,9 @@ async def test_diffs_across_runs(tmp_path):
         server._cache.clear()
         changed = await run_once("s", refs, store, OPTS)
         assert changed.diff.counts == (0, 1, 0)
-        assert changed.diff.updated[0].title == "Account Executive, Majors (EMEA)"
+        [updated] = changed.diff.updated
+        assert {p.id: p.title for p in store.open_postings("s")}[updated] == (
+            "Account Executive, Majors (EMEA)")
         del doc["jobs"][1]
         gh.write_text(json.dumps(doc))
         server._cache.clear()
@@ -217,3 +222,49 @@ async def test_a_lock_lost_after_the_commit_still_reports_the_runs_changes(board
         assert out.diff.counts == (2, 0, 0)
         assert (out.summary.created, out.summary.boards[0].postings) == (2, 2)
         store.close()
+
+
+class _TimedStore:
+    """A store whose apply_run notes when it takes each board's outcome."""
+
+    def __init__(self, store):
+        self._store, self.taken = store, {}
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def apply_run(self, source, run_id, outcomes, now, targets=None):
+        def timed():
+            for o in outcomes:
+                self.taken[o.board] = time.monotonic()
+                yield o
+        return self._store.apply_run(source, run_id, timed(), now, targets=targets)
+
+
+async def test_boards_are_stored_while_later_ones_are_still_fetched(boards, tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.migrate()
+    boards.set_fault("slow", delay=1.5)
+    timed, done = _TimedStore(store), {}
+    out = await run_once("s", [_gh(boards, "a"), _gh(boards, "slow")], timed, OPTS,
+                         on_board_done=lambda f: done.setdefault(f.board.name,
+                                                                  time.monotonic()))
+    assert timed.taken["a"] < done["slow"]  # a was being written before slow was fetched
+    assert out.diff.counts == (4, 0, 0) and out.summary.fetched == 4
+    assert [f.postings for f in out.fetches] == [[], []]  # nothing held once stored
+
+
+async def test_a_run_whose_fetch_fails_stores_nothing(boards, tmp_path):
+    store = open_store(tmp_path / "s.db")
+    store.migrate()
+    boards.set_fault("slow", delay=1.0)
+
+    def fail_on_slow(f):
+        if f.board.name == "slow":
+            raise RuntimeError("the run is stopped")
+
+    refs = [_gh(boards, "a"), _gh(boards, "slow")]
+    with pytest.raises(RuntimeError, match="the run is stopped"):
+        await run_once("s", refs, store, OPTS, on_board_done=fail_on_slow)
+    assert store.board_counts("s") == {} and store.runs("s") == []  # a's writes rolled back
+    assert (await run_once("s", refs, store, OPTS)).diff.counts == (4, 0, 0)

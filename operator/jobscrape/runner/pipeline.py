@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from jobscrape.boards import get_adapter
 from jobscrape.boards.base import BoardRef, parser_version
 from jobscrape.filters import compile_filters
+from jobscrape.runner.boardstream import BoardStream
 from jobscrape.runner.fetch import BoardFetch, FetchOptions, Validators, fetch_boards
 from jobscrape.runner.report import BoardRun, RunSummary
 from jobscrape.store import BoardOutcome, RunDiff, Store, Target
@@ -30,17 +32,19 @@ class RunOutput:
     fetches: list[BoardFetch] = field(repr=False)
 
 
-def delivered(fetches: list[BoardFetch], stored: dict[str, int]) -> tuple[int, int]:
-    """(fetched, not_modified) of a run. fetched: postings the boards delivered, where a board
-    whose body was fetched but unchanged (same digest, so not parsed) counts with its `stored`
-    open postings; not_modified: the `stored` postings of boards that answered 304 (nothing
-    was transferred). Failed boards count in neither."""
+def delivered(fetches: list[BoardFetch], stored: Mapping[str, int],
+              parsed: Mapping[str, int] | None = None) -> tuple[int, int]:
+    """(fetched, not_modified) of a run. fetched: postings the boards delivered (`parsed`,
+    by board name, where the fetch no longer holds them), where a board whose body was
+    fetched but unchanged (same digest, so not parsed) counts with its `stored` open
+    postings; not_modified: the `stored` postings of boards that answered 304 (nothing was
+    transferred). Failed boards count in neither."""
     fetched = not_modified = 0
     for f in fetches:
         if not f.ok:
             continue
         if not f.not_modified:
-            fetched += len(f.postings)
+            fetched += (parsed or {}).get(f.board.name, len(f.postings))
         elif f.http_status == 304:
             not_modified += stored.get(f.board.name, 0)
         else:
@@ -101,25 +105,44 @@ async def run_once(
                 # a bad token or URL: the fetch reports it, for that board alone
                 with contextlib.suppress(ValueError):
                     by_url[get_adapter(b.type).first_url(b)] = v
-        fetches = await fetch_boards(boards, options, validators=by_url,
-                                     on_board_done=on_board_done)
         now = clock()
-        outcomes = []
-        for f in fetches:
-            postings = [p for p in f.postings if keep(p, now)]
+
+        def outcome(f: BoardFetch) -> BoardOutcome:
             recipe, before = recipes[f.board.name], stored.get(f.board.name)
-            outcomes.append(BoardOutcome(
+            return BoardOutcome(
                 board=f.board.name, board_type=f.board.type, complete=f.ok,
-                not_modified=f.not_modified, postings=postings, state=f.state,
-                http_status=f.http_status, message=f.message,
+                not_modified=f.not_modified, postings=[p for p in f.postings if keep(p, now)],
+                state=f.state, http_status=f.http_status, message=f.message,
                 validators=replace(f.validators, filters=recipe) if f.validators else None,
-                report_updates=same_reading(before.filters if before else None, recipe)))
-        diff = store.apply_run(source, run_id, outcomes, now, targets=targets)
+                report_updates=same_reading(before.filters if before else None, recipe))
+
+        # the store writes each board while the others are still fetched (in a thread: its
+        # calls block), in the boards' order, and drops its postings once written
+        stream = BoardStream(boards, outcome)
+        writing = asyncio.get_running_loop().run_in_executor(
+            None, lambda: store.apply_run(source, run_id, stream.outcomes(), now,
+                                          targets=targets))
+
+        def done(f: BoardFetch) -> None:
+            if on_board_done is not None:
+                on_board_done(f)
+            stream.put(f)
+
+        try:
+            fetches = await fetch_boards(boards, options, validators=by_url,
+                                         on_board_done=done)
+        except BaseException:
+            stream.close()  # some board never came: the store rolls the run back
+            with contextlib.suppress(BaseException):
+                await writing
+            raise
+        stream.close()
+        diff = await writing
     # read after the lock is released: the run is committed, and a lock session lost from
     # here on must not make the run look undone (a rerun would find nothing to report)
     counts = store.board_counts(source)
     finished = clock()
-    fetched, not_modified = delivered(fetches, counts)
+    fetched, not_modified = delivered(fetches, counts, stream.delivered)
     summary = RunSummary(
         job_name=job_name, started=started, finished=finished,
         fetched=fetched, not_modified=not_modified,

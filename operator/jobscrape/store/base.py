@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -100,11 +100,13 @@ class BoardOutcome:
 
 @dataclass
 class RunDiff:
-    """What one run changed (and, for `targets`, what it queued: changes per target)."""
+    """What one run changed, as posting ids in the order stored (and, for `targets`, what it
+    queued: changes per target). Ids, not postings: a run's postings are not all kept in
+    memory until it ends."""
 
-    created: list[Posting] = field(default_factory=list, repr=False)
-    updated: list[Posting] = field(default_factory=list, repr=False)
-    removed: list[Posting] = field(default_factory=list, repr=False)
+    created: list[str] = field(default_factory=list, repr=False)
+    updated: list[str] = field(default_factory=list, repr=False)
+    removed: list[str] = field(default_factory=list, repr=False)
     queued: dict[str, int] = field(default_factory=dict)  # target -> outbox rows written
 
     @property
@@ -140,9 +142,13 @@ class Store(Protocol):
         """HTTP validators per board name, from the last runs."""
         ...
 
-    def apply_run(self, source: str, run_id: str, outcomes: list[BoardOutcome],
+    def apply_run(self, source: str, run_id: str, outcomes: Iterable[BoardOutcome],
                   now: datetime, targets: Sequence[Target] | None = None) -> RunDiff:
         """Store one run's results atomically and return what changed.
+
+        `outcomes` may be a stream (a generator waiting for boards still being fetched):
+        each board is written as it comes, inside the run's one transaction, and its postings
+        are not kept afterwards.
 
         In the same transaction: one `changes` row per change, and one pending outbox row per
         change and target whose events include its kind. With `targets` given, the source's

@@ -29,6 +29,10 @@ CONNECT_DEFAULTS = {
 CONNECT_ATTEMPTS = 3
 CONNECT_PAUSE = 1.0  # seconds between two attempts
 STATEMENT_TIMEOUT = "60s"  # unless the DSN's `options` set statement_timeout
+#: a run's transaction stays open while its boards are fetched (each is written as it comes)
+#: and waits, idle, for a slow one: a server-wide idle_in_transaction_session_timeout must not
+#: end it (unless the DSN's `options` set one); a dead run's session still ends by keepalives
+IDLE_IN_TRANSACTION_TIMEOUT = "0"
 #: the server's side of TCP keepalives for this session: a run whose pod or node died holds
 #: its advisory lock until the server notices the connection is dead, which with the server's
 #: defaults (the OS's: two hours) blocks the source's next runs; with these, within 25 s
@@ -99,6 +103,9 @@ def connect(dsn: Dsn) -> psycopg.Connection[tuple[object, ...]]:
         if "statement_timeout" not in dsn.params.get("options", ""):
             conn.execute("SELECT set_config('statement_timeout', %s, false)",
                          (STATEMENT_TIMEOUT,))
+        if "idle_in_transaction_session_timeout" not in dsn.params.get("options", ""):
+            conn.execute("SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+                         (IDLE_IN_TRANSACTION_TIMEOUT,))
     except psycopg.Error as e:
         conn.close()
         raise StoreError(f"cannot set up the PostgreSQL session at {dsn.where}: "

@@ -42,6 +42,7 @@ SHARD_RECORDS_KEPT = timedelta(days=7)  # the shards' records of a sharded run
 IDLE_RECONNECT = 8.0
 
 
+
 class PostgresStore(PgOutbox):
     """Postings of any number of sources in one PostgreSQL database (or schema: set
     search_path in the DSN's options)."""
@@ -208,29 +209,34 @@ class PostgresStore(PgOutbox):
                 for run_id, fin, c, u, r, boards in found]
 
     # --- the run ---------------------------------------------------------------------------
-    def apply_run(self, source: str, run_id: str, outcomes: list[BoardOutcome],
+    def apply_run(self, source: str, run_id: str, outcomes: Iterable[BoardOutcome],
                   now: datetime, targets: Sequence[Target] | None = None, *,
                   _hook: Callable[[BoardOutcome], None] | None = None) -> RunDiff:
         """All of a run's writes in one transaction (postings, boards, history, the change
-        log and the outbox): before or after, never half. `_hook` (tests) runs after each
-        stored board, inside the transaction."""
+        log and the outbox): before or after, never half. Boards are written as `outcomes`
+        yields them; of each, only its changes' ChangeRefs are kept to the end. `_hook`
+        (tests) runs after each stored board, inside the transaction."""
         now = rows.utc(now)
-        changes: list[rows.Changed] = []
-        outcomes = rows.claim_postings(outcomes)
+        diff = RunDiff()
+        changes: list[rows.ChangeRef] = []
+        boards: list[tuple[str, str, int | None, str]] = []  # board, state, status, message
         with self._tx() as cur:
-            for o in outcomes:
+            for o in rows.claim_postings(outcomes):
                 if o.complete and not o.not_modified:
-                    changes += self._apply_board(cur, source, o, now)
+                    refs = rows.change_refs(self._apply_board(cur, source, o, now))
+                    _copy(cur, "changes", ("source", "run_id", "kind", "board", "posting_id",
+                                           "content_hash", "at"),
+                          ((source, run_id, c.kind.value, c.board, c.posting_id,
+                            c.content_hash, now) for c in refs))
+                    changes += refs
                     if _hook is not None:
                         _hook(o)  # tests: fail or stall in the middle of a run
                 self._board_row(cur, source, o, now)
-            diff = rows.run_diff(changes)
-            _copy(cur, "changes", ("source", "run_id", "kind", "board", "posting_id",
-                                   "content_hash", "at"),
-                  ((source, run_id, c.kind.value, c.posting.board, c.posting.id,
-                    c.posting.content_hash, now) for c in changes))
+                boards.append((o.board, o.state, o.http_status, o.message))
+            rows.add_to_diff(diff, changes)
             if targets is not None:
-                diff.queued = self._queue(cur, source, run_id, changes, targets, now)
+                diff.queued = self._queue(cur, source, run_id, changes, diff.created, targets,
+                                          now)
             cur.execute("INSERT INTO runs (source, run_id, finished_at, created, updated, "
                         "removed) VALUES (%s, %s, %s, %s, %s, %s)",
                         (source, run_id, now, *diff.counts))
@@ -240,10 +246,9 @@ class PostgresStore(PgOutbox):
                         "AND p.board = o.board AND p.closed_at IS NULL) FROM unnest("
                         "%(b)s::text[], %(st)s::text[], %(h)s::int[], %(m)s::text[]) "
                         "AS o(board, state, status, message)",
-                        {"s": source, "r": run_id, "b": [o.board for o in outcomes],
-                         "st": [o.state for o in outcomes],
-                         "h": [o.http_status for o in outcomes],
-                         "m": [o.message for o in outcomes]})
+                        {"s": source, "r": run_id, "b": [b[0] for b in boards],
+                         "st": [b[1] for b in boards], "h": [b[2] for b in boards],
+                         "m": [b[3] for b in boards]})
         return diff
 
     def _apply_board(self, cur: Cursor, source: str, o: BoardOutcome,
@@ -291,9 +296,10 @@ class PostgresStore(PgOutbox):
         return d.changes + [rows.Changed(ChangeKind.REMOVED, rows.posting_of(data), data)
                             for _, data in sorted(gone)]
 
-    def _queue(self, cur: Cursor, source: str, run_id: str, changes: list[rows.Changed],
-               targets: Sequence[Target], now: datetime) -> dict[str, int]:
-        """Make the source's target list `targets` and write the run's outbox rows. The
+    def _queue(self, cur: Cursor, source: str, run_id: str, changes: list[rows.ChangeRef],
+               created: list[str], targets: Sequence[Target], now: datetime) -> dict[str, int]:
+        """Make the source's target list `targets` and write the run's outbox rows (each with
+        its posting's stored data, joined by the server). The
         source's queue lock (held to the end of the transaction) orders runs of one source
         that write at once (the shards of a sharded run): each sees the targets the one
         before it registered, so a new target is registered and backfilled once."""
@@ -310,18 +316,30 @@ class PostgresStore(PgOutbox):
             cur.execute("INSERT INTO notify_targets (source, target, added_at) "
                         "SELECT %s, t, %s FROM unnest(%s::text[]) AS t",
                         (source, now, [t.name for t in plan.new]))
-        backfill: list[rows.Changed] = []
+        backfill: list[rows.ChangeRef] = []
         if rows.needs_backfill(plan):
-            created = {c.posting.id for c in changes if c.kind is ChangeKind.CREATED}
-            backfill = [rows.Changed(ChangeKind.CREATED, rows.posting_of(data), data)
-                        for pid, data in self._open_rows(source, cur=cur)
-                        if pid not in created]
+            new = set(created)
+            backfill = [rows.ChangeRef(ChangeKind.CREATED, board, pid, h)
+                        for pid, board, h in cur.execute(
+                            "SELECT id, board, content_hash FROM postings WHERE source = %s "
+                            'AND closed_at IS NULL ORDER BY board COLLATE "C", id COLLATE "C"',
+                            (source,)).fetchall()
+                        if pid not in new]
         out = rows.outbox_rows(source, run_id, changes, plan, backfill)
-        _copy(cur, "outbox", ("source", "target", "run_id", "kind", "board", "posting_id",
-                              "content_hash", "idempotency_key", "data", "created_at",
-                              "next_attempt_at"),
-              ((source, r.target, run_id, r.kind.value, r.posting.board, r.posting.id,
-                r.posting.content_hash, r.key, r.data, now, now) for r in out))
+        if out:
+            # in order (seq follows the rows' order), each with its posting's stored data
+            cur.execute(
+                "INSERT INTO outbox (source, target, run_id, kind, board, posting_id, "
+                "content_hash, idempotency_key, data, created_at, next_attempt_at) "
+                "SELECT %(s)s, v.target, %(r)s, v.kind, v.board, v.id, v.hash, v.key, p.data, "
+                "%(t)s, %(t)s FROM unnest(%(tg)s::text[], %(k)s::text[], %(b)s::text[], "
+                "%(i)s::text[], %(h)s::text[], %(ky)s::text[]) WITH ORDINALITY "
+                "AS v(target, kind, board, id, hash, key, n) "
+                "JOIN postings p ON p.source = %(s)s AND p.id = v.id ORDER BY v.n",
+                {"s": source, "r": run_id, "t": now, "tg": [r.target for r in out],
+                 "k": [r.kind.value for r in out], "b": [r.board for r in out],
+                 "i": [r.posting_id for r in out], "h": [r.content_hash for r in out],
+                 "ky": [r.key for r in out]})
         return rows.queued_counts(out, plan)
 
     @staticmethod

@@ -4,7 +4,7 @@ run registers and drops, the outbox rows a run queues, and the retry arithmetic.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -87,20 +87,18 @@ def diff_board(known: Mapping[str, tuple[str, bool]], postings: Iterable[Posting
     return d
 
 
-def claim_postings(outcomes: Sequence[BoardOutcome]) -> list[BoardOutcome]:
-    """The outcomes with every posting kept by the first board of the run that lists it: two
-    boards of one source with the same type and token list the same posting ids, and a
-    posting belongs to one board."""
+def claim_postings(outcomes: Iterable[BoardOutcome]) -> Iterator[BoardOutcome]:
+    """The outcomes, one at a time as they come, with every posting kept by the first board
+    of the run that lists it: two boards of one source with the same type and token list the
+    same posting ids, and a posting belongs to one board."""
     claimed: set[str] = set()
-    out = []
     for o in outcomes:
         if o.complete and not o.not_modified:
             mine = [p for p in o.postings if p.id not in claimed]
             claimed.update(p.id for p in mine)
             if len(mine) != len(o.postings):
                 o = replace(o, postings=mine)
-        out.append(o)
-    return out
+        yield o
 
 
 def moved_unchanged(o: BoardOutcome, d: BoardDiff, stored_board: Mapping[str, str]
@@ -112,13 +110,28 @@ def moved_unchanged(o: BoardOutcome, d: BoardDiff, stored_board: Mapping[str, st
             if p.id in unchanged and stored_board.get(p.id, o.board) != o.board]
 
 
-def run_diff(changes: Iterable[Changed]) -> RunDiff:
-    """The RunDiff of a run's changes."""
-    diff = RunDiff()
+@dataclass(frozen=True, slots=True)
+class ChangeRef:
+    """A change of a run without its posting: what the change log and the outbox rows need
+    until the run ends (an outbox row's posting data is read back from the stored row)."""
+
+    kind: ChangeKind
+    board: str
+    posting_id: str
+    content_hash: str
+
+
+def change_refs(changes: Iterable[Changed]) -> list[ChangeRef]:
+    """The ChangeRefs of a board's changes, in order."""
+    return [ChangeRef(c.kind, c.posting.board, c.posting.id, c.posting.content_hash)
+            for c in changes]
+
+
+def add_to_diff(diff: RunDiff, changes: Iterable[ChangeRef]) -> None:
+    """Count a board's changes into the run's diff (posting ids by kind)."""
     for c in changes:
         {ChangeKind.CREATED: diff.created, ChangeKind.UPDATED: diff.updated,
-         ChangeKind.REMOVED: diff.removed}[c.kind].append(c.posting)
-    return diff
+         ChangeKind.REMOVED: diff.removed}[c.kind].append(c.posting_id)
 
 
 @dataclass(frozen=True)
@@ -144,12 +157,14 @@ def plan_targets(registered: Iterable[str], targets: Sequence[Target]) -> Target
 
 @dataclass(frozen=True)
 class OutboxRow:
-    """One pending outbox row to write: a change of a posting for a target."""
+    """One pending outbox row to write: a change of a posting for a target (the posting's
+    data is the stored row's, read by the insert)."""
 
     target: str
     kind: ChangeKind
-    posting: Posting
-    data: str
+    board: str
+    posting_id: str
+    content_hash: str
     key: str
 
 
@@ -158,15 +173,14 @@ def needs_backfill(plan: TargetPlan) -> list[Target]:
     return [t for t in plan.new if t.backfill and ChangeKind.CREATED in t.events]
 
 
-def outbox_rows(source: str, run_id: str, changes: Sequence[Changed], plan: TargetPlan,
-                backfill: Sequence[Changed] = ()) -> list[OutboxRow]:
+def outbox_rows(source: str, run_id: str, changes: Sequence[ChangeRef], plan: TargetPlan,
+                backfill: Sequence[ChangeRef] = ()) -> list[OutboxRow]:
     """The outbox rows of a run: first, for each new target with backfill, every posting of
     `backfill` (the open postings not created in this run) as `created`; then each change for
     every wanted target whose events include its kind."""
-    def row(target: str, c: Changed, kind: ChangeKind) -> OutboxRow:
-        p = c.posting
-        return OutboxRow(target, kind, p, c.data, idempotency_key(
-            source, p.board, p.id, p.content_hash, kind.value, run_id))
+    def row(target: str, c: ChangeRef, kind: ChangeKind) -> OutboxRow:
+        return OutboxRow(target, kind, c.board, c.posting_id, c.content_hash, idempotency_key(
+            source, c.board, c.posting_id, c.content_hash, kind.value, run_id))
 
     rows = [row(t.name, c, ChangeKind.CREATED)
             for t in needs_backfill(plan) for c in backfill]

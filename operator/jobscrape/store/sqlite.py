@@ -8,7 +8,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -181,30 +181,35 @@ class SqliteStore(SqliteOutbox):
         return out
 
     # --- the run ---------------------------------------------------------------------------
-    def apply_run(self, source: str, run_id: str, outcomes: list[BoardOutcome],
+    def apply_run(self, source: str, run_id: str, outcomes: Iterable[BoardOutcome],
                   now: datetime, targets: Sequence[Target] | None = None, *,
                   _hook: Callable[[BoardOutcome], None] | None = None) -> RunDiff:
         """All of a run's writes in one transaction (postings, boards, history, the change
-        log and the outbox): before or after, never half. `_hook` (tests) runs after each
-        stored board, inside the transaction."""
+        log and the outbox): before or after, never half. Boards are written as `outcomes`
+        yields them; of each, only its changes' ChangeRefs are kept to the end. `_hook`
+        (tests) runs after each stored board, inside the transaction."""
         ts = iso(now)
-        changes: list[rows.Changed] = []
-        outcomes = rows.claim_postings(outcomes)
+        diff = RunDiff()
+        changes: list[rows.ChangeRef] = []
+        boards: list[tuple[str, str, int | None, str]] = []  # board, state, status, message
         with self._tx() as db:
-            for o in outcomes:
+            for o in rows.claim_postings(outcomes):
                 if o.complete and not o.not_modified:
-                    changes += self._apply_board(db, source, o, ts)
+                    refs = rows.change_refs(self._apply_board(db, source, o, ts))
+                    db.executemany(
+                        "INSERT INTO changes (source, run_id, kind, board, posting_id, "
+                        "content_hash, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(source, run_id, c.kind.value, c.board, c.posting_id, c.content_hash,
+                          ts) for c in refs])
+                    changes += refs
                     if _hook is not None:
                         _hook(o)  # tests: fail or stall in the middle of a run
                 self._board_row(db, source, o, ts)
-            diff = rows.run_diff(changes)
-            db.executemany(
-                "INSERT INTO changes (source, run_id, kind, board, posting_id, content_hash, "
-                "at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(source, run_id, c.kind.value, c.posting.board, c.posting.id,
-                  c.posting.content_hash, ts) for c in changes])
+                boards.append((o.board, o.state, o.http_status, o.message))
+            rows.add_to_diff(diff, changes)
             if targets is not None:
-                diff.queued = self._queue(db, source, run_id, changes, targets, ts)
+                diff.queued = self._queue(db, source, run_id, changes, diff.created, targets,
+                                          ts)
             db.execute("INSERT INTO runs (source, run_id, finished_at, created, updated, "
                        "removed) VALUES (?, ?, ?, ?, ?, ?)",
                        (source, run_id, ts, *diff.counts))
@@ -214,8 +219,8 @@ class SqliteStore(SqliteOutbox):
             db.executemany(
                 "INSERT INTO run_boards (source, run_id, board, state, http_status, message, "
                 "postings) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(source, run_id, o.board, o.state, o.http_status, o.message,
-                  counts.get(o.board, 0)) for o in outcomes])
+                [(source, run_id, board, state, status, message, counts.get(board, 0))
+                 for board, state, status, message in boards])
         return diff
 
     def _apply_board(self, db: sqlite3.Connection, source: str, o: BoardOutcome,
@@ -260,9 +265,10 @@ class SqliteStore(SqliteOutbox):
         return d.changes + removed
 
     def _queue(self, db: sqlite3.Connection, source: str, run_id: str,
-               changes: list[rows.Changed], targets: Sequence[Target],
+               changes: list[rows.ChangeRef], created: list[str], targets: Sequence[Target],
                ts: str) -> dict[str, int]:
-        """Make the source's target list `targets` and write the run's outbox rows."""
+        """Make the source's target list `targets` and write the run's outbox rows (each with
+        its posting's stored data)."""
         plan = rows.plan_targets((t for (t,) in db.execute(
             "SELECT target FROM notify_targets WHERE source = ?", (source,))), targets)
         for name in plan.gone:
@@ -271,18 +277,21 @@ class SqliteStore(SqliteOutbox):
                        (source, name))
         db.executemany("INSERT INTO notify_targets (source, target, added_at) VALUES (?, ?, ?)",
                        [(source, t.name, ts) for t in plan.new])
-        backfill: list[rows.Changed] = []
+        backfill: list[rows.ChangeRef] = []
         if rows.needs_backfill(plan):
-            created = {c.posting.id for c in changes if c.kind is ChangeKind.CREATED}
-            backfill = [rows.Changed(ChangeKind.CREATED, rows.posting_of(data), data)
-                        for pid, data in self._open_rows(source) if pid not in created]
+            new = set(created)
+            backfill = [rows.ChangeRef(ChangeKind.CREATED, board, pid, h)
+                        for pid, board, h in db.execute(
+                            "SELECT id, board, content_hash FROM postings WHERE source = ? "
+                            "AND closed_at IS NULL ORDER BY board, id", (source,))
+                        if pid not in new]
         out = rows.outbox_rows(source, run_id, changes, plan, backfill)
         db.executemany(
             "INSERT INTO outbox (source, target, run_id, kind, board, posting_id, content_hash, "
             "idempotency_key, data, created_at, next_attempt_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(source, r.target, run_id, r.kind.value, r.posting.board, r.posting.id,
-              r.posting.content_hash, r.key, r.data, ts, ts) for r in out])
+            "SELECT ?, ?, ?, ?, ?, ?, ?, ?, data, ?, ? FROM postings WHERE source = ? AND id = ?",
+            [(source, r.target, run_id, r.kind.value, r.board, r.posting_id, r.content_hash,
+              r.key, ts, ts, source, r.posting_id) for r in out])
         return rows.queued_counts(out, plan)
 
     @staticmethod

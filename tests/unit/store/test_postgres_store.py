@@ -103,6 +103,7 @@ def test_connection_settings(pg_store):
     assert params["application_name"] == "jobscrape"
     assert pg_store._read("SHOW statement_timeout") == [("1min",)]
     assert pg_store._read("SHOW TimeZone") == [("UTC",)]
+    assert pg_store._read("SHOW idle_in_transaction_session_timeout") == [("0",)]
     # the server drops a dead client's session (and its run lock) within 25 s
     assert pg_store._read("SELECT current_setting('tcp_keepalives_idle'), current_setting("
                           "'tcp_keepalives_interval'), current_setting('tcp_keepalives_count')"
@@ -265,3 +266,23 @@ def test_the_view_for_sql_users(pg_store, pg_dsn):
     two = rows[posting(2).id]
     assert two["state"] == "removed" and two["closed_at"] == T0 + timedelta(hours=1)
     assert two["company"] is None and two["apply_url"] is None
+
+
+def test_a_run_waiting_for_a_slow_board_outlives_the_servers_idle_transaction_limit(pg_dsn):
+    # the run's transaction is open while its boards are fetched, idle while it waits for
+    # the next one: a database whose sessions end idle transactions after 0.5 s must not end it
+    name = raw(pg_dsn, "SELECT current_database()")[0][0]
+    raw(pg_dsn, f"ALTER DATABASE {name} SET idle_in_transaction_session_timeout = '500ms'")
+    s = open_store(pg_dsn)
+    try:
+        s.migrate()
+
+        def slow_boards():
+            yield ok([posting(1)])
+            time.sleep(1.5)  # the fetch of the next board takes a while
+            yield ok([posting(2)], board="lv")
+
+        assert s.apply_run("s", "r1", slow_boards(), T0).counts == (2, 0, 0)
+        assert s.board_counts("s") == {"gh": 1, "lv": 1}
+    finally:
+        s.close()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from jobscrape.httpcache import Validators
-from jobscrape.postings import SalaryPeriod
+from jobscrape.postings import ChangeKind, SalaryPeriod
 from jobscrape.store import BoardOutcome, StoreError, StoreLocked, Target, open_store
 
 from storekit import (
@@ -39,7 +39,8 @@ def test_created_unchanged_updated_removed(store):
     d3 = store.apply_run("ns/a", "r3", [ok([posting(1, title="Staff Engineer 1"), posting(2)])],
                          T0 + timedelta(hours=2))
     assert d3.counts == (0, 1, 1)
-    assert d3.updated[0].title == "Staff Engineer 1" and d3.removed[0].source_id == "3"
+    assert d3.updated == [posting(1).id] and d3.removed == [posting(3).id]
+    assert {p.source_id: p.title for p in store.open_postings("ns/a")}["1"] == "Staff Engineer 1"
     d4 = store.apply_run("ns/a", "r4", [ok([posting(1, title="Staff Engineer 1"), posting(2)])],
                          T0 + timedelta(hours=3))
     assert d4.counts == (0, 0, 0)  # removed once only
@@ -66,11 +67,16 @@ def test_a_new_parser_version_rewrites_quietly(store):
 
 
 def test_removed_is_the_last_stored_version(store):
-    store.apply_run("s", "r1", [ok([posting(1), posting(2, title="Old title")])], T0)
-    store.apply_run("s", "r2", [ok([posting(1), posting(2, title="New title")])], T0)
-    d = store.apply_run("s", "r3", [ok([posting(1)])], T0)
-    assert [p.title for p in d.removed] == ["New title"]
-    assert d.removed[0] == posting(2, title="New title")
+    hook = [Target("hook", events=frozenset({ChangeKind.REMOVED}))]
+    store.apply_run("s", "r1", [ok([posting(1), posting(2, title="Old title")])], T0,
+                    targets=hook)
+    store.apply_run("s", "r2", [ok([posting(1), posting(2, title="New title")])], T0,
+                    targets=hook)
+    d = store.apply_run("s", "r3", [ok([posting(1)])], T0, targets=hook)
+    assert d.removed == [posting(2).id] and d.queued == {"hook": 1}
+    [change] = store.pending("s", "hook", T0 + timedelta(hours=1))
+    assert change.kind is ChangeKind.REMOVED
+    assert change.posting == posting(2, title="New title")
 
 
 def test_round_trip_is_exact(store):
