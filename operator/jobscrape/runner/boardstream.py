@@ -32,7 +32,9 @@ class BoardStream(Generic[T]):
     """
 
     def __init__(self, boards: Sequence[BoardRef], outcome: Callable[[BoardFetch], T]) -> None:
-        self._index = {id(b): i for i, b in enumerate(boards)}
+        self._index: dict[int, list[int]] = {}  # a board listed twice is done twice
+        for i, b in enumerate(boards):
+            self._index.setdefault(id(b), []).append(i)
         self._count = len(boards)
         self._outcome = outcome
         self._waiting: dict[int, BoardFetch] = {}
@@ -43,7 +45,7 @@ class BoardStream(Generic[T]):
 
     def put(self, fetch: BoardFetch) -> None:
         """One board is done (in any order): it is passed on once every board before it is."""
-        self._waiting[self._index[id(fetch.board)]] = fetch
+        self._waiting[self._index[id(fetch.board)].pop(0)] = fetch
         while self._next in self._waiting:
             self._ready.put(self._waiting.pop(self._next))
             self._next += 1

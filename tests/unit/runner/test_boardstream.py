@@ -58,3 +58,12 @@ def test_closing_before_every_board_came_aborts_after_the_ones_passed_on():
     assert next(out) == "b0"
     with pytest.raises(StreamAborted):
         next(out)
+
+
+def test_a_board_listed_twice_comes_out_twice():
+    [board] = _boards(1)
+    stream = BoardStream([board, board], lambda f: len(f.postings))
+    stream.put(_fetch(board, 1))
+    stream.put(_fetch(board, 2))
+    stream.close()
+    assert list(stream.outcomes()) == [1, 2]
