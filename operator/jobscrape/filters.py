@@ -59,6 +59,11 @@ class PostingFilter:
     remote: str = "any"
     max_age: timedelta | None = None
 
+    @property
+    def keeps_all(self) -> bool:
+        """Whether every posting passes (no rule is set): callers may skip the calls."""
+        return self == KEEP_ALL
+
     def __call__(self, posting: Posting, now: datetime) -> bool:
         """Whether the posting passes every filter at time `now` (naive means UTC)."""
         if not self.titles.admits(posting.title):

@@ -177,3 +177,10 @@ def test_patterns_are_re2_so_no_pattern_can_hang_a_run() -> None:
     assert [p for p, _ in problems] == ["spec.filters.titles.include[0]",
                                         "spec.filters.titles.include[1]"]
     assert "RE2 syntax" in problems[0][1] and "(?=" in problems[0][1]
+
+
+def test_keeps_all_only_without_rules() -> None:
+    assert compile_filters(None).keeps_all and compile_filters(Filters()).keeps_all
+    assert not compile_filters(Filters(remote="only")).keeps_all
+    assert not compile_filters(Filters(max_age_days=0)).keeps_all
+    assert not compile_filters(Filters(titles=Patterns(exclude=["intern"]))).keeps_all

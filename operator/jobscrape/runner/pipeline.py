@@ -111,7 +111,9 @@ async def run_once(
             recipe, before = recipes[f.board.name], stored.get(f.board.name)
             return BoardOutcome(
                 board=f.board.name, board_type=f.board.type, complete=f.ok,
-                not_modified=f.not_modified, postings=[p for p in f.postings if keep(p, now)],
+                not_modified=f.not_modified,
+                postings=f.postings if keep.keeps_all else [p for p in f.postings
+                                                            if keep(p, now)],
                 state=f.state, http_status=f.http_status, message=f.message,
                 validators=replace(f.validators, filters=recipe) if f.validators else None,
                 report_updates=same_reading(before.filters if before else None, recipe))
