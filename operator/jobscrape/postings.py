@@ -345,9 +345,11 @@ def sanitised(p: Posting) -> Posting:
     ))
 
 
-def _sanitise(p: Posting) -> Posting:
+def _sanitise(p: Posting, *, descriptions_clean: bool = False) -> Posting:
     """sanitised(), applied to a posting nobody else holds yet (build_posting's own: it is
-    changed in place, which saves building a second one)."""
+    changed in place, which saves building a second one). `descriptions_clean`: the caller
+    has proved both descriptions free of control characters (clean_text would return them
+    as they are)."""
     locations: dict[str, None] = {}
     for loc in p.locations:
         if text := clean_line(loc):
@@ -359,6 +361,7 @@ def _sanitise(p: Posting) -> Posting:
     put(p, "company", _optional_line(p.company))
     put(p, "department", _optional_line(p.department))
     put(p, "locations", tuple(locations))
-    put(p, "description_html", clean_text(p.description_html))
-    put(p, "description_text", clean_text(p.description_text))
+    if not descriptions_clean:
+        put(p, "description_html", clean_text(p.description_html))
+        put(p, "description_text", clean_text(p.description_text))
     return p

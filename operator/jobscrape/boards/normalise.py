@@ -13,7 +13,10 @@ The per-posting path is built for speed, since it runs for every posting of ever
 is decoded by msgspec (C), falling back to the tolerant stdlib path only for the bodies it
 refuses; the sanitiser (nh3, Rust) runs once per description; its output is turned into text
 by two substitutions and string methods that work in C; and each text field is first checked,
-in C, for anything to clean (postings.clean_line and friends), which most are not.
+in C, for anything to clean (postings.clean_line and friends), which most are not. The
+descriptions are checked once, as HTML: the text is made of its characters, so a description
+describe() proves clean is not searched again by build_posting (the one state kept here: the
+last pair proved clean, recognised by identity).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from jobscrape.postings import (
     SalaryPeriod,
     _sanitise,
     clean_line,
+    clean_text,
     posting_id,
     with_hash,
 )
@@ -191,7 +195,11 @@ def build_posting(
         title=title,
         **fields,
     )
-    return with_hash(_sanitise(posting))  # postings.sanitised, in place: nobody holds it yet
+    clean = _described_clean  # descriptions proved clean when they are describe()'s own
+    described = (fields.get("description_html") is clean[0]
+                 and fields.get("description_text") is clean[1])
+    # postings.sanitised, in place: nobody holds it yet
+    return with_hash(_sanitise(posting, descriptions_clean=described))
 
 
 # ----------------------------------------------------------------------------- HTML and text
@@ -333,10 +341,15 @@ def html_to_text(sanitised: str) -> str:
         return ""
     # sanitised HTML is well formed (quotes and brackets in text and attributes are
     # escaped), so dropping tags is a plain substitution: no second sanitiser pass
-    text = _TAGS.sub("", _BREAKS.sub("\n", sanitised))
+    text = _tagless(sanitised)
     if "&" in text:
         text = _unescape_sanitised(text)
     return collapse_lines(text)
+
+
+def _tagless(sanitised: str) -> str:
+    """Sanitised HTML without its tags, a line break where a block ends (or a <br>)."""
+    return _TAGS.sub("", _BREAKS.sub("\n", sanitised))
 
 
 def _unescape_sanitised(text: str) -> str:
@@ -376,7 +389,38 @@ def describe(fragment: str | None) -> tuple[str, str]:
             return "".join(f"<p>{html.escape(line)}</p>" for line in text.split("\n")
                            if line), text
     safe = sanitise_html(fragment)
-    return safe, html_to_text(safe)
+    text = _tagless(safe)  # then what html_to_text does, knowing more of the text
+    if "&" in text:
+        if _OTHER_ENTITY.search(text):  # any character at all may come out of html.unescape
+            return safe, collapse_lines(html.unescape(text))
+        text = _ENTITY.sub(_entity_text, text)  # "&", "<", ">" and " " (_unescape_sanitised)
+    # the text's characters are the HTML's, line breaks, spaces and those four
+    if _printable_lines(safe):  # nearly every description: the one white space is " "
+        if "  " in text:
+            text = _SPACES.sub(" ", text)
+        text = "\n".join(filter(None, map(str.strip, text.split("\n"))))  # collapse_lines
+    else:
+        text = collapse_lines(text)
+        if clean_text(safe) is not safe:  # a control character: let build_posting drop it
+            return safe, text
+    global _described_clean  # see build_posting
+    _described_clean = (safe, text)
+    return safe, text
+
+
+def _printable_lines(text: str) -> bool:
+    """Whether every character of the text but its line feeds is printable (str.isprintable:
+    no control character, no white space but " ")."""
+    if text.isascii():  # " " to "~" are the printable ASCII characters: delete the others (C)
+        return len(text.encode().translate(None, _ASCII_UNPRINTABLE)) == len(text)
+    return text.replace("\n", " ").isprintable()
+
+
+_ASCII_UNPRINTABLE = bytes([*range(0x0A), *range(0x0B, 0x20), 0x7F])  # but the line feed
+#: The last (HTML, text) that describe() proved free of control characters: build_posting
+#: need not search a posting's descriptions that are these very objects (immutable) again.
+_described_clean: tuple[str, str] = ("", "")
+_SPACES = re.compile("  +")  # (" {2,}" finds the same, five times slower)
 
 
 def section(heading: str | None, body: str | None) -> str:
@@ -438,6 +482,8 @@ _PERIOD_WORDS = {
     "year": SalaryPeriod.YEAR, "yearly": SalaryPeriod.YEAR, "annual": SalaryPeriod.YEAR,
     "annually": SalaryPeriod.YEAR, "annum": SalaryPeriod.YEAR,
 }
+_NOT_LETTERS = re.compile(r"[^a-z]+")  # (one or more: the same substitution by "")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 # Words that carry no period: "per-year-salary" (Lever), "1 YEAR" (Ashby), "per hour".
 _PERIOD_NOISE = frozenset({"per", "1", "a", "salary", "wage", "pay"})
 
@@ -471,7 +517,7 @@ def salary_period(value: object) -> SalaryPeriod:
     """
     if not isinstance(value, str):
         return SalaryPeriod.UNKNOWN
-    words = [w for w in re.split(r"[^a-z0-9]+", value.lower()) if w and w not in _PERIOD_NOISE]
+    words = [w for w in _NOT_ALNUM.split(value.lower()) if w and w not in _PERIOD_NOISE]
     if len(words) != 1:
         return SalaryPeriod.UNKNOWN
     return _PERIOD_WORDS.get(words[0], SalaryPeriod.UNKNOWN)
@@ -481,7 +527,7 @@ def period_in_text(*texts: object) -> SalaryPeriod:
     """The one pay period that labels and text name anywhere ("US Base Salary (Annual)",
     "Hourly pay range", "<p>... per hour</p>"); UNKNOWN when they name none or several."""
     found = {_PERIOD_WORDS[w] for t in texts if isinstance(t, str)
-             for w in re.split(r"[^a-z]+", t.lower()[:2000]) if w in _PERIOD_WORDS}
+             for w in _NOT_LETTERS.split(t.lower()[:2000]) if w in _PERIOD_WORDS}
     return found.pop() if len(found) == 1 else SalaryPeriod.UNKNOWN
 
 
@@ -548,7 +594,7 @@ def employment_type(*values: object) -> EmploymentType:
                 continue
             seen_text = True
             lowered = text.lower()
-            key = re.sub(r"[^a-z]", "", lowered)
+            key = _NOT_LETTERS.sub("", lowered)
             if key in _EMPLOYMENT_KEYS:
                 return _EMPLOYMENT_KEYS[key]
             for pattern, kind in _EMPLOYMENT_WORDS:
@@ -573,7 +619,7 @@ def remote_from_workplace(value: object) -> Remote | None:
     """Remote from a workplace type ("remote", "hybrid", "on-site", "OnSite"); None if unknown."""
     if not isinstance(value, str):
         return None
-    return _WORKPLACE.get(re.sub(r"[^a-z]", "", value.lower()))
+    return _WORKPLACE.get(_NOT_LETTERS.sub("", value.lower()))
 
 
 def remote_from_flag(value: object) -> Remote:
@@ -587,10 +633,16 @@ def remote_from_text(*texts: str | None) -> Remote:
     """A guess from free text such as location names, for boards without a remote field:
     TRUE when one says "remote" or "anywhere", FALSE when one says hybrid/on-site, else UNKNOWN.
     """
-    present = [t for t in texts if t]
-    if any(_REMOTE_TEXT.search(t) for t in present):
+    # one search of the texts joined: no match spans a line break, and one is a word boundary
+    text = "\n".join(filter(None, texts))
+    # ASCII text (nearly all) has no match without one of its words in lower case, found by
+    # a substring search (in C): the regular expressions try every position
+    lowered = text.lower() if text.isascii() else None
+    if (lowered is None or "remote" in lowered or "anywhere" in lowered) and _REMOTE_TEXT.search(
+            text):
         return Remote.TRUE
-    if any(_ONSITE_TEXT.search(t) for t in present):
+    if (lowered is None or "hybrid" in lowered or "site" in lowered or "office" in lowered) and (
+            _ONSITE_TEXT.search(text)):
         return Remote.FALSE
     return Remote.UNKNOWN
 

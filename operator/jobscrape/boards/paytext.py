@@ -36,6 +36,7 @@ _PAY = re.compile(
     r"(?P<more>\s*\+)?(?![\d%]|\s?[mM]\b)"
 )
 _CODE = re.compile(r"\b([A-Z]{3})\b")
+_DIGIT = re.compile(r"\d")  # what every amount of _PAY holds
 _PERIODS = (
     (re.compile(r"(?:\bper|\ba|\ban|/)\s*(?:year|yr|annum)\b|\bannual(?:ly)?\b|\byearly\b"
                 r"|\bp\.?a\b", re.I), SalaryPeriod.YEAR),
@@ -66,6 +67,8 @@ def salary_in_text(text: str) -> Salary | None:
     """The field's salary when it states exactly one amount or range in one currency (only
     the first MAX_TEXT characters are read: board text is unbounded)."""
     text = text[:MAX_TEXT]
+    if not _DIGIT.search(text):  # no amount (the common empty text): a quicker search
+        return None
     matches = money_in(text)
     if len(matches) != 1:
         return None
