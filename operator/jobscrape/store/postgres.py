@@ -63,10 +63,7 @@ class PostgresStore(PgOutbox):
         so is one idle for IDLE_RECONNECT seconds (a run fetching for minutes never uses a
         session the server has started to probe). StoreLockLost when a run lock held meanwhile
         was lost with its session: another run may hold it now, so this run must stop."""
-        for held in self._locks:
-            if not held.alive():
-                raise StoreLockLost(f"lost the connection to PostgreSQL at {self.where} while "
-                                    f"holding the run lock: {held.lost_because}")
+        self._check_locks()
         now, conn = time.monotonic(), self._conn
         idle = conn.info.transaction_status == pq.TransactionStatus.IDLE
         if not _alive(conn) or (idle and now - self._used > IDLE_RECONNECT):
@@ -75,6 +72,14 @@ class PostgresStore(PgOutbox):
             self._conn = connect(self._dsn)
         self._used = now
         return self._conn
+
+    def _check_locks(self) -> None:
+        """StoreLockLost when a run lock held was lost with its session (another run may
+        hold it now: this one must not write on)."""
+        for held in self._locks:
+            if not held.alive():
+                raise StoreLockLost(f"lost the connection to PostgreSQL at {self.where} while "
+                                    f"holding the run lock: {held.lost_because}")
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
@@ -222,6 +227,7 @@ class PostgresStore(PgOutbox):
         boards: list[tuple[str, str, int | None, str]] = []  # board, state, status, message
         with self._tx() as cur:
             for o in rows.claim_postings(outcomes):
+                self._check_locks()  # the fetch may have taken minutes since the last write
                 if o.complete and not o.not_modified:
                     refs = rows.change_refs(self._apply_board(cur, source, o, now))
                     _copy(cur, "changes", ("source", "run_id", "kind", "board", "posting_id",
@@ -233,6 +239,7 @@ class PostgresStore(PgOutbox):
                         _hook(o)  # tests: fail or stall in the middle of a run
                 self._board_row(cur, source, o, now)
                 boards.append((o.board, o.state, o.http_status, o.message))
+            self._check_locks()
             rows.add_to_diff(diff, changes)
             if targets is not None:
                 diff.queued = self._queue(cur, source, run_id, changes, diff.created, targets,

@@ -286,3 +286,19 @@ def test_a_run_waiting_for_a_slow_board_outlives_the_servers_idle_transaction_li
         assert s.board_counts("s") == {"gh": 1, "lv": 1}
     finally:
         s.close()
+
+
+def test_a_lock_lost_while_boards_are_still_fetched_stops_the_run_before_its_next_write(
+        pg_store, pg_dsn):
+    # boards are written as they come: a lock lost between two of them rolls the run back
+    with pg_store.lock("s"):
+        (pid, _, _), = _lock_sessions(pg_dsn)
+
+        def boards_then_lost_lock():
+            yield ok([posting(1)])
+            assert raw(pg_dsn, f"SELECT pg_terminate_backend({pid})") == [(True,)]
+            yield ok([posting(2)], board="lv")
+
+        with pytest.raises(StoreLockLost, match=r"lost the connection .* holding the run lock: "):
+            pg_store.apply_run("s", "r1", boards_then_lost_lock(), T0)
+    assert pg_store.board_counts("s") == {}  # the first board's writes were rolled back
