@@ -302,3 +302,18 @@ def test_a_lock_lost_while_boards_are_still_fetched_stops_the_run_before_its_nex
         with pytest.raises(StoreLockLost, match=r"lost the connection .* holding the run lock: "):
             pg_store.apply_run("s", "r1", boards_then_lost_lock(), T0)
     assert pg_store.board_counts("s") == {}  # the first board's writes were rolled back
+
+
+def test_server_restarted_while_boards_are_still_fetched(pg_server, pg_store):
+    # the run's transaction is open while its boards come: a restart between two of them
+    # ends the run as a lost lock (runner: run once more), and nothing of it is kept
+    def boards_then_restart():
+        yield ok([posting(1)])
+        pg_server.restart()
+        yield ok([posting(2)], board="lv")
+
+    with pg_store.lock("s"), pytest.raises(StoreLockLost,
+                                           match=r"lost the connection .* holding the run lock"):
+        pg_store.apply_run("s", "r1", boards_then_restart(), T0)
+    assert pg_store.board_counts("s") == {}
+    assert pg_store.apply_run("s", "r1", [ok([posting(1)])], T0).counts == (1, 0, 0)
