@@ -168,13 +168,16 @@ def _short(e: BaseException) -> str:
 # ----------------------------------------------------------------------------- building postings
 
 
-_MAY_CARRY_PAGE_URL = ("url", "apply_url", "description_html", "description_text")
-
-
 def build_posting(
-    board: BoardRef, board_type: str, source_id: str, title: str, **fields: Any
+    board: BoardRef, board_type: str, source_id: str, title: str, *,
+    url: str | None = None, apply_url: str | None = None, company: str | None = None,
+    department: str | None = None, locations: tuple[str, ...] = (),
+    remote: Remote = Remote.UNKNOWN, employment_type: EmploymentType = EmploymentType.UNKNOWN,
+    salary: Salary | None = None, posted_at: datetime | None = None,
+    updated_at: datetime | None = None, description_html: str = "", description_text: str = "",
 ) -> Posting:
-    """The Posting with its stable id, trimmed title and content_hash set.
+    """The Posting with its stable id, trimmed title and content_hash set (the keywords and
+    their defaults are Posting's fields).
 
     The id uses the board's token, or its name when the board has no token (jsonld, feed).
     Board data is data: every text field is cleaned of escape sequences and control characters
@@ -182,22 +185,19 @@ def build_posting(
     URL's secrets (userinfo, secret-looking query values) are taken out of the source id, links
     and descriptions: relative links resolved against the page URL would carry them.
     """
-    if board.url:
-        source_id = scrub_secrets(source_id, board.url)
-        fields.update({k: scrub_secrets(v, board.url) for k, v in fields.items()
-                       if k in _MAY_CARRY_PAGE_URL and isinstance(v, str)})
+    if page := board.url:
+        source_id = scrub_secrets(source_id, page)
+        url, apply_url, description_html, description_text = (
+            scrub_secrets(v, page) if isinstance(v, str) else v
+            for v in (url, apply_url, description_html, description_text))
     source_id = clean_line(source_id)
-    posting = Posting(
-        id=posting_id(board_type, board.token or board.name, source_id),
-        board=board.name,
-        board_type=board_type,
-        source_id=source_id,
-        title=title,
-        **fields,
-    )
     clean = _described_clean  # descriptions proved clean when they are describe()'s own
-    described = (fields.get("description_html") is clean[0]
-                 and fields.get("description_text") is clean[1])
+    described = description_html is clean[0] and description_text is clean[1]
+    posting = Posting(  # by position (Posting's field order): quicker than by keyword
+        posting_id(board_type, board.token or board.name, source_id), board.name, board_type,
+        source_id, title, url, apply_url, company, department, locations,
+        remote, employment_type, salary, posted_at, updated_at, description_html,
+        description_text)
     # postings.sanitised, in place: nobody holds it yet
     return with_hash(_sanitise(posting, descriptions_clean=described))
 
