@@ -87,7 +87,7 @@ from jobscrape.boards.normalise import (
     unique,
 )
 from jobscrape.boards.paytext import money_in, one_salary
-from jobscrape.postings import EmploymentType, Posting, Remote, Salary, safe_url
+from jobscrape.postings import EmploymentType, Posting, Remote, Salary, clean_line, safe_url
 
 TYPE = "hackernews"
 STORIES_URL = (
@@ -292,7 +292,7 @@ def lead(comment_html: str) -> Lead:
     return Lead(
         fields=fields,
         company=_company(company_field),
-        title=(_text(rest[title_at])[:200] or None) if title_at is not None else None,
+        title=(clean_line(_text(rest[title_at]))[:200] or None) if title_at is not None else None,
         locations=_locations(rest, kinds, title_at),
         remote=_remote([_HTTP.sub(" ", f) for f in others]),
         employment_type=employment_type(*(m.group(1) for m in map(_EMPLOYMENT.match, rest)
@@ -391,7 +391,7 @@ def _company(text: str) -> str | None:
     if m:
         before = text[: m.start()].rstrip(" (:," + _DASHES)
         text = before or text[m.end():].lstrip(" ):," + _DASHES)
-    text = _text(text)
+    text = clean_line(_text(text))  # as build_posting cleans it: nothing left, no company
     if text.count("(") > text.count(")"):  # "Strix (strix.ai, https://...)" cut at the link
         text = text[: text.rindex("(")].rstrip(" :," + _DASHES)
     return text if text and len(text) <= 100 else None

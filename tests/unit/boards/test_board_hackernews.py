@@ -203,6 +203,16 @@ def test_comments_outside_the_convention_give_no_posting(fixture_json) -> None:
     assert _parse(doc) == Page([], None)
 
 
+@pytest.mark.parametrize("first_line", ["\x1b | Senior Engineer", "Acme | \x1b[2J",
+                                        "\x07\x00 | Senior Engineer | Remote"])
+def test_a_company_or_role_of_control_characters_only_gives_no_posting(
+        fixture_json, first_line: str) -> None:
+    # cleaned as build_posting cleans them, nothing is left: no company or no role
+    doc = _thread(fixture_json, "Woosmap")
+    doc["hits"][0]["comment_text"] = first_line
+    assert _parse(doc) == Page([], None)
+
+
 def test_deleted_comment_gives_no_posting(fixture_json) -> None:
     doc = _thread(fixture_json, "Woosmap")
     doc["hits"][0]["comment_text"] = None
