@@ -183,16 +183,13 @@ class PostgresStore(PgOutbox):
         """Postings not closed, ordered by board then id."""
         return [rows.posting_of(d) for _, d in self._open_rows(source, board)]
 
-    def _open_rows(self, source: str, board: str | None = None,
-                   cur: Cursor | None = None) -> list[tuple[str, str]]:
+    def _open_rows(self, source: str, board: str | None = None) -> list[tuple[str, str]]:
         q = "SELECT id, data::text FROM postings WHERE source = %s AND closed_at IS NULL"
         args: tuple[str, ...] = (source,)
         if board is not None:
             q += " AND board = %s"
             args += (board,)
         q += ' ORDER BY board COLLATE "C", id COLLATE "C"'
-        if cur is not None:
-            return cur.execute(q, args).fetchall()
         return self._read(q, args)
 
     def board_counts(self, source: str) -> dict[str, int]:
