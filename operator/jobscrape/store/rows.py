@@ -128,7 +128,7 @@ def change_refs(changes: Iterable[Changed]) -> list[ChangeRef]:
 
 
 def add_to_diff(diff: RunDiff, changes: Iterable[ChangeRef]) -> None:
-    """Count a board's changes into the run's diff (posting ids by kind)."""
+    """Count changes into the run's diff (their posting ids, by kind)."""
     for c in changes:
         {ChangeKind.CREATED: diff.created, ChangeKind.UPDATED: diff.updated,
          ChangeKind.REMOVED: diff.removed}[c.kind].append(c.posting_id)
