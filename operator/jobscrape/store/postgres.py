@@ -226,7 +226,7 @@ class PostgresStore(PgOutbox):
             for o in rows.claim_postings(outcomes):
                 self._check_locks()  # the fetch may have taken minutes since the last write
                 if o.complete and not o.not_modified:
-                    refs = rows.change_refs(self._apply_board(cur, source, o, now))
+                    refs = self._apply_board(cur, source, o, now)
                     _copy(cur, "changes", ("source", "run_id", "kind", "board", "posting_id",
                                            "content_hash", "at"),
                           ((source, run_id, c.kind.value, c.board, c.posting_id,
@@ -256,7 +256,7 @@ class PostgresStore(PgOutbox):
         return diff
 
     def _apply_board(self, cur: Cursor, source: str, o: BoardOutcome,
-                     now: datetime) -> list[rows.Changed]:
+                     now: datetime) -> list[rows.ChangeRef]:
         # its own rows, and rows of its postings stored under another board (a renamed board,
         # or one that listed them first): those move to this board
         found = cur.execute(
@@ -292,13 +292,11 @@ class PostgresStore(PgOutbox):
                 "WHERE p.source = %(s)s AND p.id = v.id",
                 {"b": o.board, "bt": o.board_type, "s": source, "i": [m[0] for m in moved],
                  "d": [m[1] for m in moved]})
-        if not d.gone:
-            return d.changes
-        gone = cur.execute("UPDATE postings SET closed_at = %s WHERE source = %s AND "
-                           "id = ANY(%s::text[]) RETURNING id, data::text",
-                           (now, source, d.gone)).fetchall()
-        return d.changes + [rows.Changed(ChangeKind.REMOVED, rows.posting_of(data), data)
-                            for _, data in sorted(gone)]
+        if d.gone:
+            cur.execute("UPDATE postings SET closed_at = %s WHERE source = %s AND "
+                        "id = ANY(%s::text[])", (now, source, d.gone))
+        return rows.change_refs(d.changes) + rows.removed_refs(
+            d.gone, {pid: (h, b) for pid, h, _, b in found})
 
     def _queue(self, cur: Cursor, source: str, run_id: str, changes: list[rows.ChangeRef],
                created: list[str], targets: Sequence[Target], now: datetime) -> dict[str, int]:

@@ -127,6 +127,12 @@ def change_refs(changes: Iterable[Changed]) -> list[ChangeRef]:
             for c in changes]
 
 
+def removed_refs(gone: Sequence[str], stored: Mapping[str, tuple[str, str]]) -> list[ChangeRef]:
+    """The ChangeRefs of the postings a board no longer lists, in `gone`'s order (`stored`: id
+    -> (content hash, board) of its stored row)."""
+    return [ChangeRef(ChangeKind.REMOVED, stored[pid][1], pid, stored[pid][0]) for pid in gone]
+
+
 def add_to_diff(diff: RunDiff, changes: Iterable[ChangeRef]) -> None:
     """Count changes into the run's diff (their posting ids, by kind)."""
     for c in changes:

@@ -195,7 +195,7 @@ class SqliteStore(SqliteOutbox):
         with self._tx() as db:
             for o in rows.claim_postings(outcomes):
                 if o.complete and not o.not_modified:
-                    refs = rows.change_refs(self._apply_board(db, source, o, ts))
+                    refs = self._apply_board(db, source, o, ts)
                     db.executemany(
                         "INSERT INTO changes (source, run_id, kind, board, posting_id, "
                         "content_hash, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -224,7 +224,7 @@ class SqliteStore(SqliteOutbox):
         return diff
 
     def _apply_board(self, db: sqlite3.Connection, source: str, o: BoardOutcome,
-                     ts: str) -> list[rows.Changed]:
+                     ts: str) -> list[rows.ChangeRef]:
         # its own rows, and rows of its postings stored under another board (a renamed board,
         # or one that listed them first): those move to this board
         # a UNION, not an OR: each half searches its index (an OR scans the source's rows,
@@ -253,16 +253,11 @@ class SqliteStore(SqliteOutbox):
         db.executemany("UPDATE postings SET board = ?, board_type = ?, data = ? "
                        "WHERE source = ? AND id = ?",
                        [(o.board, o.board_type, data, source, pid) for pid, data in moved])
-        removed: list[rows.Changed] = []
         if d.gone:
-            gone = _json_list(d.gone)
-            removed = [rows.Changed(ChangeKind.REMOVED, rows.posting_of(data), data)
-                       for (data,) in db.execute(
-                           "SELECT data FROM postings WHERE source = ? AND id IN "
-                           "(SELECT value FROM json_each(?)) ORDER BY id", (source, gone))]
             db.execute("UPDATE postings SET closed_at = ? WHERE source = ? AND id IN "
-                       "(SELECT value FROM json_each(?))", (ts, source, gone))
-        return d.changes + removed
+                       "(SELECT value FROM json_each(?))", (ts, source, _json_list(d.gone)))
+        return rows.change_refs(d.changes) + rows.removed_refs(
+            d.gone, {pid: (h, b) for pid, h, _, b in found})
 
     def _queue(self, db: sqlite3.Connection, source: str, run_id: str,
                changes: list[rows.ChangeRef], created: list[str], targets: Sequence[Target],
