@@ -184,6 +184,68 @@ def rates(r: dict[str, Any]) -> tuple[float, float]:
     return r["postings"] / r["best_s"], r["bytes"] / r["best_s"] / 1e6
 
 
+def _best_cpu(fn: Callable[[], object], reps: int) -> float:
+    """The best of `reps` calls of `fn`, in CPU seconds of this process."""
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t0)
+    return best
+
+
+def parse_floor(board_type: str, body: bytes, reps: int) -> dict[str, float]:
+    """CPU seconds per posting of the two steps of our parse that no Python code of ours
+    can make faster, each on its own (best of `reps`): decoding the body (msgspec, as the
+    adapters do), and sanitising the description fragments the adapter hands to nh3 in one
+    parse (recorded, then cleaned again); beside them the stdlib's json.loads of the same
+    body (what the peer decodes with)."""
+    from jobscrape.boards import normalise
+
+    adapter = get_adapter(board_type)
+    board = bench_board(board_type)
+    fragments: list[str] = []
+    sanitise = normalise.sanitise_html
+
+    def recording(fragment: str | None) -> str:
+        fragments.append(fragment or "")
+        return sanitise(fragment)
+
+    normalise.sanitise_html = recording  # type: ignore[assignment]
+    try:
+        count = len(adapter.parse(body, board, adapter.first_url(board)).postings)
+    finally:
+        normalise.sanitise_html = sanitise  # type: ignore[assignment]
+    clean = normalise._CLEANER.clean
+    return {
+        "decode": _best_cpu(lambda: normalise.load_json(body, board_type), reps) / count,
+        "json_loads": _best_cpu(lambda: json.loads(body.decode()), reps) / count,
+        "sanitise": _best_cpu(lambda: [clean(f) for f in fragments], reps) / count,
+        "fragment_chars": sum(map(len, fragments)) / count,
+    }
+
+
+def print_floor(ours: dict[str, dict[str, Any]], peer: dict[str, Any],
+                floors: dict[str, dict[str, float]]) -> None:
+    """Per type: the time per posting 2x the peer leaves, and what decoding and sanitising
+    alone take of it."""
+    print(f"\n== what {GOAL_PEER:g}x the peer leaves per posting, and what decoding (msgspec) "
+          "and sanitising (nh3) alone take (CPU µs per posting, best of each) ==")
+    print(f"{'type':<12}{'ours':>8}{'peer':>8}{'budget':>8}{'decode':>8}{'nh3':>8}"
+          f"{'both':>8}{'json.loads':>11}{'html chars':>11}  verdict")
+    for t, f in floors.items():
+        us = 1e6
+        ours_us = us / rates(ours[t])[0]
+        peer_us = us / rates(peer[t])[0]
+        budget = peer_us / GOAL_PEER
+        both = (f["decode"] + f["sanitise"]) * us
+        verdict = ("decoding and sanitising alone take more than the budget" if both > budget
+                   else f"{budget - both:.1f} µs left for everything else")
+        print(f"{t:<12}{ours_us:>8.1f}{peer_us:>8.1f}{budget:>8.1f}{f['decode'] * us:>8.1f}"
+              f"{f['sanitise'] * us:>8.1f}{both:>8.1f}{f['json_loads'] * us:>11.1f}"
+              f"{f['fragment_chars']:>11,.0f}  {verdict}")
+
+
 def _parse_child(board_type: str, path: str, reps: int, barrier: Any, out: Any) -> None:
     """(In one of the all-cores processes.) Time `reps` parses of the payload at `path`,
     starting with the others."""
@@ -336,8 +398,8 @@ def raw_child(base: str, n: int, concurrency: int) -> dict[str, Any]:
 
 def _timed_store(apply_run: Callable[..., Any], acc: dict[str, float]) -> Callable[..., Any]:
     """apply_run, noting the seconds it spends writing (`store`: its time less the time it
-    waits for the next board, which the fetch is still busy with) and after the last board
-    came (`store_tail`)."""
+    waits for the next board, which the fetch is still busy with), after the last board
+    came (`store_tail`), and the CPU seconds of its thread (`store_cpu`)."""
     def wrapper(source: str, run_id: str, outcomes: Any, *a: Any, **kw: Any) -> Any:
         last = [0.0]
 
@@ -354,11 +416,12 @@ def _timed_store(apply_run: Callable[..., Any], acc: dict[str, float]) -> Callab
                 acc["store"] -= time.perf_counter() - t0
                 yield o
 
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
         try:
             return apply_run(source, run_id, waited(), *a, **kw)
         finally:
             end = time.perf_counter()
+            acc["store_cpu"] += time.thread_time() - cpu0
             acc["store"] += end - t0
             acc["store_tail"] += end - (last[0] or t0)
 
@@ -376,7 +439,7 @@ def run_child(base: str, n: int, concurrency: int, db: str, profile: bool) -> di
     from jobscrape.runner.pipeline import RunOutput, run_once
     from jobscrape.store import open_store
 
-    acc = {"store": 0.0, "store_tail": 0.0}
+    acc = {"store": 0.0, "store_tail": 0.0, "store_cpu": 0.0}
     store = open_store(db)
     store.migrate()
     store.apply_run = _timed_store(store.apply_run, acc)  # type: ignore[method-assign]
@@ -414,6 +477,7 @@ def run_child(base: str, n: int, concurrency: int, db: str, profile: bool) -> di
         report = (f"-- by cumulative time --\n{by_cumulative}\n"
                   f"-- by own time --\n{_table_only(buf.getvalue())}")
     return {"wall": wall, "store": acc["store"], "store_tail": acc["store_tail"],
+            "store_cpu": acc["store_cpu"],
             "parse": sum(f.parse_seconds for f in out.fetches),
             "workers_cpu": _workers_cpu_s(),
             "workers": min(available_cpus(), concurrency),
@@ -512,6 +576,25 @@ def print_run(label: str, r: dict[str, Any], raw_rate: float) -> None:
           + (f"; first failure: {r['failed']}" if r["failed"] else ""))
 
 
+def print_run_budget(run: dict[str, Any], raw_wall: float, server_cpu: float,
+                     postings: int) -> None:
+    """What the fresh run's goal leaves per posting on this machine's CPUs (its wall time at
+    the goal's share of the raw rate, on every CPU, less the board server's CPU), against what
+    each part of the run took (CPU µs per posting)."""
+    cores = os.cpu_count() or 1
+    budget = (raw_wall / GOAL_RATIO * cores - server_cpu) / postings * 1e6
+    store = run["store_cpu"] / postings * 1e6
+    loop = (run["cpu"] - run["store_cpu"]) / postings * 1e6
+    workers = (run["workers_cpu"] or 0.0) / postings * 1e6
+    total = loop + store + workers
+    print(f"    per posting, CPU: the event loop (HTTP, handing pages over, taking postings "
+          f"back) {loop:.1f} µs + the store's thread {store:.1f} µs + the parse workers "
+          f"{workers:.1f} µs = {total:.1f} µs; {GOAL_RATIO:.0%} of the raw rate on {cores} "
+          f"CPUs, less the board server's CPU, leaves {budget:.1f} µs"
+          + (" (the parse workers alone take more)" if workers > budget else "")
+          + (" (the store alone takes more)" if store > budget else ""))
+
+
 # --- main ------------------------------------------------------------------------------------
 def _faster(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Of two timings of one parse, the one with the better best repetition."""
@@ -585,6 +668,7 @@ def parse_section(args: argparse.Namespace, tmp: Path) -> None:
         print(line + f"{rate / rates(ours[t])[0]:>11.2f}x")
     if not peer:
         return
+    print_floor(ours, peer, {t: parse_floor(t, bodies[t], args.reps) for t in peer})
     missed = []
     for t, p in peer.items():
         ratio = rates(ours[t])[0] / rates(p)[0]
@@ -637,6 +721,7 @@ def run_section(args: argparse.Namespace, tmp: Path) -> None:
                   f"{first['workers_cpu']:.1f} + board server {first_server:.1f}), at least "
                   f"{total / cores:.1f}s of wall time on {cores} CPUs; the raw fetch's: "
                   f"{raw['cpu'] + raw_server:.1f}s")
+            print_run_budget(first, raw["wall"], first_server, n * per)
         # the unchanged run, each time right after a raw fetch of its own: the two alternate
         # --pairs times; the figure is the best of each (as the parse rates: on a shared
         # machine a single pair's ratio moves by +-20%), the median of the ratios beside it
