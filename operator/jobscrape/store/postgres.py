@@ -220,22 +220,12 @@ class PostgresStore(PgOutbox):
         (tests) runs after each stored board, inside the transaction."""
         now = rows.utc(now)
         diff = RunDiff()
-        changes: list[rows.ChangeRef] = []
-        boards: list[tuple[str, str, int | None, str]] = []  # board, state, status, message
         with self._tx() as cur:
-            for o in rows.claim_postings(outcomes):
-                self._check_locks()  # the fetch may have taken minutes since the last write
-                if o.complete and not o.not_modified:
-                    refs = self._apply_board(cur, source, o, now)
-                    _copy(cur, "changes", ("source", "run_id", "kind", "board", "posting_id",
-                                           "content_hash", "at"),
-                          ((source, run_id, c.kind.value, c.board, c.posting_id,
-                            c.content_hash, now) for c in refs))
-                    changes += refs
-                    if _hook is not None:
-                        _hook(o)  # tests: fail or stall in the middle of a run
-                self._board_row(cur, source, o, now)
-                boards.append((o.board, o.state, o.http_status, o.message))
+            changes, boards = rows.write_boards(
+                outcomes, lambda o: self._apply_board(cur, source, run_id, o, now),
+                lambda o: self._board_row(cur, source, o, now),
+                # the fetch may have taken minutes since the last write
+                before_each=self._check_locks, hook=_hook)
             self._check_locks()
             rows.add_to_diff(diff, changes)
             if targets is not None:
@@ -255,8 +245,9 @@ class PostgresStore(PgOutbox):
                          "m": [b[3] for b in boards]})
         return diff
 
-    def _apply_board(self, cur: Cursor, source: str, o: BoardOutcome,
+    def _apply_board(self, cur: Cursor, source: str, run_id: str, o: BoardOutcome,
                      now: datetime) -> list[rows.ChangeRef]:
+        """Write a complete board's postings and change-log rows; its ChangeRefs."""
         # its own rows, and rows of its postings stored under another board (a renamed board,
         # or one that listed them first): those move to this board
         found = cur.execute(
@@ -295,8 +286,13 @@ class PostgresStore(PgOutbox):
         if d.gone:
             cur.execute("UPDATE postings SET closed_at = %s WHERE source = %s AND "
                         "id = ANY(%s::text[])", (now, source, d.gone))
-        return rows.change_refs(d.changes) + rows.removed_refs(
+        refs = rows.change_refs(d.changes) + rows.removed_refs(
             d.gone, {pid: (h, b) for pid, h, _, b in found})
+        _copy(cur, "changes", ("source", "run_id", "kind", "board", "posting_id",
+                               "content_hash", "at"),
+              ((source, run_id, c.kind.value, c.board, c.posting_id, c.content_hash, now)
+               for c in refs))
+        return refs
 
     def _queue(self, cur: Cursor, source: str, run_id: str, changes: list[rows.ChangeRef],
                created: list[str], targets: Sequence[Target], now: datetime) -> dict[str, int]:

@@ -4,7 +4,7 @@ run registers and drops, the outbox rows a run queues, and the retry arithmetic.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -99,6 +99,36 @@ def claim_postings(outcomes: Iterable[BoardOutcome]) -> Iterator[BoardOutcome]:
             if len(mine) != len(o.postings):
                 o = replace(o, postings=mine)
         yield o
+
+
+#: A board of a run as its run_boards row records it: name, state, HTTP status, message.
+BoardRun = tuple[str, str, int | None, str]
+
+
+def write_boards(outcomes: Iterable[BoardOutcome],
+                 store_board: Callable[[BoardOutcome], list[ChangeRef]],
+                 board_row: Callable[[BoardOutcome], None], *,
+                 before_each: Callable[[], None] | None = None,
+                 hook: Callable[[BoardOutcome], None] | None = None,
+                 ) -> tuple[list[ChangeRef], list[BoardRun]]:
+    """The boards of a run written as `outcomes` yields them, the same on both stores, inside
+    the store's transaction: each outcome's postings claimed (claim_postings); `before_each`
+    first (PostgreSQL checks its locks); a complete board that changed stored by
+    `store_board` (its postings and change-log rows; it returns the board's ChangeRefs), then
+    `hook` (tests: fail or stall in the middle of a run); every board's own row written by
+    `board_row`. Returns the run's ChangeRefs in order, and its boards."""
+    changes: list[ChangeRef] = []
+    boards: list[BoardRun] = []
+    for o in claim_postings(outcomes):
+        if before_each is not None:
+            before_each()
+        if o.complete and not o.not_modified:
+            changes += store_board(o)
+            if hook is not None:
+                hook(o)
+        board_row(o)
+        boards.append((o.board, o.state, o.http_status, o.message))
+    return changes, boards
 
 
 def moved_unchanged(o: BoardOutcome, d: BoardDiff, stored_board: Mapping[str, str]

@@ -190,22 +190,10 @@ class SqliteStore(SqliteOutbox):
         (tests) runs after each stored board, inside the transaction."""
         ts = iso(now)
         diff = RunDiff()
-        changes: list[rows.ChangeRef] = []
-        boards: list[tuple[str, str, int | None, str]] = []  # board, state, status, message
         with self._tx() as db:
-            for o in rows.claim_postings(outcomes):
-                if o.complete and not o.not_modified:
-                    refs = self._apply_board(db, source, o, ts)
-                    db.executemany(
-                        "INSERT INTO changes (source, run_id, kind, board, posting_id, "
-                        "content_hash, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [(source, run_id, c.kind.value, c.board, c.posting_id, c.content_hash,
-                          ts) for c in refs])
-                    changes += refs
-                    if _hook is not None:
-                        _hook(o)  # tests: fail or stall in the middle of a run
-                self._board_row(db, source, o, ts)
-                boards.append((o.board, o.state, o.http_status, o.message))
+            changes, boards = rows.write_boards(
+                outcomes, lambda o: self._apply_board(db, source, run_id, o, ts),
+                lambda o: self._board_row(db, source, o, ts), hook=_hook)
             rows.add_to_diff(diff, changes)
             if targets is not None:
                 diff.queued = self._queue(db, source, run_id, changes, diff.created, targets,
@@ -223,8 +211,9 @@ class SqliteStore(SqliteOutbox):
                  for board, state, status, message in boards])
         return diff
 
-    def _apply_board(self, db: sqlite3.Connection, source: str, o: BoardOutcome,
+    def _apply_board(self, db: sqlite3.Connection, source: str, run_id: str, o: BoardOutcome,
                      ts: str) -> list[rows.ChangeRef]:
+        """Write a complete board's postings and change-log rows; its ChangeRefs."""
         # its own rows, and rows of its postings stored under another board (a renamed board,
         # or one that listed them first): those move to this board
         # a UNION, not an OR: each half searches its index (an OR scans the source's rows,
@@ -256,8 +245,14 @@ class SqliteStore(SqliteOutbox):
         if d.gone:
             db.execute("UPDATE postings SET closed_at = ? WHERE source = ? AND id IN "
                        "(SELECT value FROM json_each(?))", (ts, source, _json_list(d.gone)))
-        return rows.change_refs(d.changes) + rows.removed_refs(
+        refs = rows.change_refs(d.changes) + rows.removed_refs(
             d.gone, {pid: (h, b) for pid, h, _, b in found})
+        db.executemany(
+            "INSERT INTO changes (source, run_id, kind, board, posting_id, content_hash, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(source, run_id, c.kind.value, c.board, c.posting_id, c.content_hash, ts)
+             for c in refs])
+        return refs
 
     def _queue(self, db: sqlite3.Connection, source: str, run_id: str,
                changes: list[rows.ChangeRef], created: list[str], targets: Sequence[Target],
