@@ -43,8 +43,17 @@ class NamespaceTerminating(RuntimeError):
 
 def collection_path(api_version: str, kind: str, namespace: str) -> str:
     """The REST path of a namespaced kind's collection."""
+    return _path_template(api_version, kind).format(ns=namespace)
+
+
+def all_namespaces_path(api_version: str, kind: str) -> str:
+    """The REST path of a namespaced kind's objects in every namespace (list and watch)."""
+    return _path_template(api_version, kind).replace("/namespaces/{ns}", "")
+
+
+def _path_template(api_version: str, kind: str) -> str:
     try:
-        return _PATHS[(api_version, kind)].format(ns=namespace)
+        return _PATHS[(api_version, kind)]
     except KeyError:
         raise ValueError(f"no REST path known for {api_version} {kind}") from None
 

@@ -10,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from kubernetes.utils import parse_quantity as official
 
-from jobscrape.kubeapi import ApiError, collection_path, parse_quantity, status_message
+from jobscrape.kubeapi import (
+    ApiError,
+    all_namespaces_path,
+    collection_path,
+    parse_quantity,
+    status_message,
+)
 
 SUFFIXES = ["", "n", "u", "m", "k", "K", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti",
             "Pi", "Ei", "ki", "mi", "ni", "ui", "i", "x", "KiB", "e3", "E3"]
@@ -61,3 +67,8 @@ def test_errors_carry_status_and_message() -> None:
     assert collection_path("batch/v1", "CronJob", "ns") == "/apis/batch/v1/namespaces/ns/cronjobs"
     with pytest.raises(ValueError, match="no REST path known for v1 Pod"):
         collection_path("v1", "Pod", "ns")
+    assert all_namespaces_path("batch/v1", "CronJob") == "/apis/batch/v1/cronjobs"
+    assert all_namespaces_path("jobscrape.io/v1alpha1", "JobSource") == (
+        "/apis/jobscrape.io/v1alpha1/jobsources")
+    with pytest.raises(ValueError, match="no REST path known for v1 Pod"):
+        all_namespaces_path("v1", "Pod")

@@ -31,6 +31,7 @@ from jobscrape.kubeapi import (
     Conflict,
     NamespaceTerminating,
     NotFound,
+    all_namespaces_path,
     collection_path,
     is_namespace_terminating,
     status_message,
@@ -204,7 +205,8 @@ class AsyncKube:
         """Every JobSource in these namespaces (all namespaces when empty): one request per
         namespace, one in all when empty."""
         if not namespaces:
-            got = await self._call("GET", f"/apis/{contract.API_VERSION}/{contract.PLURAL}")
+            got = await self._call("GET", all_namespaces_path(contract.API_VERSION,
+                                                              contract.KIND))
             return list(got.get("items") or [])
         out: list[Obj] = []
         for ns in namespaces:
@@ -219,7 +221,7 @@ class AsyncKube:
         `page` at a time (the API server's limit/continue), so a large list is never held
         whole; `into` gets the list's resourceVersion (one namespace or all: a watch's start)."""
         bases = ([collection_path(api_version, kind, ns) for ns in namespaces] if namespaces
-                 else [collection_path(api_version, kind, "-").replace("/namespaces/-", "")])
+                 else [all_namespaces_path(api_version, kind)])
         for base in bases:
             cont = ""
             while True:
@@ -250,7 +252,7 @@ class AsyncKube:
         if self.stream is None:
             raise RuntimeError("this client has no streaming transport")
         base = (collection_path(api_version, kind, namespace) if namespace else
-                collection_path(api_version, kind, "-").replace("/namespaces/-", ""))
+                all_namespaces_path(api_version, kind))
         q = [("watch", "1"), ("allowWatchBookmarks", "true"),
              ("resourceVersion", resource_version), ("timeoutSeconds", str(seconds))]
         if label_selector:
