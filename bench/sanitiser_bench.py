@@ -32,6 +32,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchvenv import ensure_venv
+
 REPO = Path(__file__).resolve().parents[1]
 FIX = REPO / "tests" / "fixtures" / "boards"
 VENV = REPO / "bench" / ".venv-sanitisers"
@@ -39,21 +41,9 @@ PACKAGES = ("nh3", "selectolax", "lxml", "lxml_html_clean", "html-sanitizer", "b
             "justhtml", "markupever", "resiliparse", "python-lolhtml")
 
 
-def venv_python() -> Path:
-    """The benchmark venv's python, created (and the libraries installed) on first use."""
-    py = VENV / "bin" / "python"
-    if not py.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, timeout=300)
-    probe = subprocess.run([str(py), "-c", "import nh3, selectolax, lxml_html_clean"],
-                           capture_output=True, timeout=60, check=False)
-    if probe.returncode != 0:
-        subprocess.run([str(py), "-m", "pip", "install", "-q", *PACKAGES], check=True,
-                       timeout=900)
-    return py
-
-
 if os.environ.get("SANITISER_BENCH_INNER") != "1":  # the project's python: run in the venv
-    sys.exit(subprocess.run([str(venv_python()), __file__, *sys.argv[1:]], check=False,
+    venv_python, _ = ensure_venv(VENV, PACKAGES, "import nh3, selectolax, lxml_html_clean")
+    sys.exit(subprocess.run([str(venv_python), __file__, *sys.argv[1:]], check=False,
                             env={**os.environ, "SANITISER_BENCH_INNER": "1"}).returncode)
 
 import nh3  # noqa: E402 - only in the benchmark's venv

@@ -52,6 +52,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from benchvenv import ensure_venv
+
 from jobscrape import __version__
 from jobscrape.boards import BOARD_TYPES, BoardRef, get_adapter
 
@@ -292,24 +294,10 @@ def peer_all_cores(py: Path, files: dict[str, Path], reps: int, cores: int
 def peer_python() -> tuple[Path | None, str]:
     """The peer venv's python with ats-scrapers importable (created on first use), or None and
     why not."""
-    py = PEER_VENV / "bin" / "python"
-    probe = [str(py), "-c", "import ats_scrapers.scrapers.base"]
-    if py.exists() and subprocess.run(probe, capture_output=True, timeout=120).returncode == 0:
-        return py, "present"
     try:
-        if not py.exists():
-            subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True,
-                           capture_output=True, timeout=300)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True,
-                       capture_output=True, text=True, timeout=600)
-    except subprocess.CalledProcessError as e:
-        return None, f"installing {' '.join(PEER_PACKAGES)} failed: {(e.stderr or '')[-400:]}"
-    except subprocess.TimeoutExpired:
-        return None, "installing the peer timed out"
-    check = subprocess.run(probe, capture_output=True, text=True, timeout=120)
-    if check.returncode != 0:
-        return None, f"ats-scrapers does not import: {check.stderr.strip()[-400:]}"
-    return py, "installed now"
+        return ensure_venv(PEER_VENV, PEER_PACKAGES, "import ats_scrapers.scrapers.base")
+    except RuntimeError as e:
+        return None, str(e)
 
 
 def run_peer(py: Path, files: dict[str, Path], reps: int, clock: str = "wall"
